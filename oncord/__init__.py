@@ -1,0 +1,50 @@
+"""Oncord for clinics: marketing for allied-health clinics, synced with Cliniko."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from oncord import db
+from oncord.clock import Clock, SystemClock
+from oncord.config import load_settings
+from oncord.secrets import SecretBox
+
+
+def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build the Flask app: settings, database, queue, blueprints and CLI."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(root, "instance"),
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+    settings = load_settings(app.instance_path, overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        ONCORD=settings,
+        TESTING=settings.mode == "test",
+    )
+    app.extensions["oncord.settings"] = settings
+    app.extensions["oncord.clock"] = clock or SystemClock()
+    app.extensions["oncord.secrets"] = SecretBox(
+        encryption_key=settings.encryption_key, secret_key=settings.secret_key
+    )
+    db.init_app(app, settings.database_url)
+
+    from oncord import queue
+
+    queue.init_app(app, settings)
+
+    from oncord.cli import register_cli
+
+    register_cli(app)
+
+    from oncord.web import register_blueprints
+
+    register_blueprints(app)
+    return app

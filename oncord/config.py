@@ -1,0 +1,110 @@
+"""Typed settings read from the environment, with test overrides on top."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+MODES = ("production", "demo", "test")
+
+# Demo and test runs may use this well-known key; production must bring its own.
+INSECURE_DEMO_SECRET = "oncord-demo-secret-not-for-production"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot produce a safe configuration."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the app reads, with its default."""
+
+    mode: str = "production"
+    secret_key: str = ""
+    # Fernet key (urlsafe base64, 32 bytes) for secrets at rest; derived from
+    # secret_key when empty so a demo needs nothing extra.
+    encryption_key: str = ""
+    database_url: str = ""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rq_queue: str = "oncord"
+    cliniko_api_base_url: str = ""
+    cliniko_app_name: str = "Oncord for clinics"
+    cliniko_contact_email: str = "support@oncord.example"
+    cliniko_requests_per_minute: int = 200
+    session_lifetime_minutes: int = 12 * 60
+    sync_push_delay_seconds: int = 120
+    sync_push_max_wait_seconds: int = 600
+    sync_pull_interval_minutes: int = 15
+    sync_overlap_seconds: int = 120
+    clinic_time_zone: str = "Australia/Melbourne"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cliniko_user_agent(self) -> str:
+        """The User-Agent Cliniko requires: app name and a contact e-mail."""
+        return f"{self.cliniko_app_name} ({self.cliniko_contact_email})"
+
+    @property
+    def is_production(self) -> bool:
+        """Whether secrets must come from the environment."""
+        return self.mode == "production"
+
+
+_ENV_NAMES = {
+    "mode": "ONCORD_MODE",
+    "secret_key": "SECRET_KEY",
+    "encryption_key": "ONCORD_ENCRYPTION_KEY",
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "rq_queue": "ONCORD_QUEUE",
+    "cliniko_api_base_url": "CLINIKO_API_BASE_URL",
+    "cliniko_app_name": "CLINIKO_APP_NAME",
+    "cliniko_contact_email": "CLINIKO_CONTACT_EMAIL",
+    "cliniko_requests_per_minute": "CLINIKO_REQUESTS_PER_MINUTE",
+    "session_lifetime_minutes": "SESSION_LIFETIME_MINUTES",
+    "sync_push_delay_seconds": "SYNC_PUSH_DELAY_SECONDS",
+    "sync_push_max_wait_seconds": "SYNC_PUSH_MAX_WAIT_SECONDS",
+    "sync_pull_interval_minutes": "SYNC_PULL_INTERVAL_MINUTES",
+    "sync_overlap_seconds": "SYNC_OVERLAP_SECONDS",
+    "clinic_time_zone": "CLINIC_TIME_ZONE",
+}
+
+
+def default_sqlite_url(instance_path: str | os.PathLike[str]) -> str:
+    """The embedded database used when DATABASE_URL is not set."""
+    path = Path(instance_path) / "oncord.db"
+    return f"sqlite:///{path}"
+
+
+def load_settings(
+    instance_path: str | os.PathLike[str],
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Build settings from defaults, then the environment, then explicit overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    types = {f.name: f.type for f in fields(Settings)}
+    for name, var in _ENV_NAMES.items():
+        raw = env.get(var)
+        if raw is None or raw == "":
+            continue
+        values[name] = int(raw) if types[name] in ("int", int) else raw
+    settings = replace(Settings(), **values)
+    if overrides:
+        settings = replace(settings, **overrides)
+    if settings.mode not in MODES:
+        raise ConfigError(f"ONCORD_MODE must be one of {', '.join(MODES)}, not {settings.mode!r}.")
+    if not settings.secret_key:
+        if settings.is_production:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it to a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "or set ONCORD_MODE=demo for a local demo."
+            )
+        settings = replace(settings, secret_key=INSECURE_DEMO_SECRET)
+    if not settings.database_url:
+        settings = replace(settings, database_url=default_sqlite_url(instance_path))
+    return settings

@@ -1,0 +1,1 @@
+"""Thin RQ entry points: take ids, load state from the database, call domain code."""

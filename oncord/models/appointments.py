@@ -1,0 +1,98 @@
+"""Appointments and the Cliniko lists they refer to (types, practitioners, businesses)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from oncord.db import Base
+
+
+class Business(Base):
+    """A clinic location in Cliniko; carries the time zone appointments are shown in."""
+
+    __tablename__ = "businesses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cliniko_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    time_zone_identifier: Mapped[str | None] = mapped_column(String(64))
+    archived_at: Mapped[datetime | None]
+    cliniko_updated_at: Mapped[datetime | None]
+
+
+class Practitioner(Base):
+    """A practitioner appointments can be booked with."""
+
+    __tablename__ = "practitioners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cliniko_id: Mapped[str] = mapped_column(String(32), unique=True)
+    display_name: Mapped[str] = mapped_column(String(255))
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    cliniko_updated_at: Mapped[datetime | None]
+
+
+class AppointmentType(Base):
+    """A kind of appointment (e.g. "Initial consultation")."""
+
+    __tablename__ = "appointment_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cliniko_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    category: Mapped[str | None] = mapped_column(String(255))
+    color: Mapped[str | None] = mapped_column(String(16))
+    duration_in_minutes: Mapped[int | None]
+    archived_at: Mapped[datetime | None]
+    cliniko_updated_at: Mapped[datetime | None]
+
+
+class Appointment(Base):
+    """An individual appointment pulled from Cliniko."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        Index("ix_appointments_contact_starts", "contact_id", "starts_at"),
+        Index("ix_appointments_practitioner_starts", "practitioner_id", "starts_at"),
+        Index("ix_appointments_type_starts", "appointment_type_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cliniko_id: Mapped[str] = mapped_column(String(32), unique=True)
+    # Kept even when the patient is not (yet) a contact, so a later pull can link it.
+    cliniko_patient_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    appointment_type_id: Mapped[int | None] = mapped_column(ForeignKey("appointment_types.id"))
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime | None]
+    patient_arrived: Mapped[bool | None]
+    did_not_arrive: Mapped[bool | None]
+    cancelled_at: Mapped[datetime | None]
+    cancellation_reason: Mapped[int | None]
+    cancellation_reason_description: Mapped[str | None] = mapped_column(String(255))
+    cancellation_note: Mapped[str | None] = mapped_column(Text)
+    archived_at: Mapped[datetime | None]
+    cliniko_created_at: Mapped[datetime | None]
+    cliniko_updated_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    appointment_type: Mapped[AppointmentType | None] = relationship(lazy="joined")
+    practitioner: Mapped[Practitioner | None] = relationship(lazy="joined")
+    business: Mapped[Business | None] = relationship(lazy="joined")
+
+    @property
+    def outcome(self) -> str:
+        """cancelled, did_not_arrive, arrived or booked."""
+        if self.cancelled_at is not None:
+            return "cancelled"
+        if self.did_not_arrive:
+            return "did_not_arrive"
+        if self.patient_arrived:
+            return "arrived"
+        return "booked"

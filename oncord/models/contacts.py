@@ -1,0 +1,100 @@
+"""Contacts: the clinic's patients as the marketing side knows them, and their consent."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from oncord.db import Base
+
+
+class MarketingStatus(enum.StrEnum):
+    """Consent to marketing on one channel."""
+
+    SUBSCRIBED = "subscribed"
+    PENDING = "pending"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class ConsentSource(enum.StrEnum):
+    """Where a consent change came from, for the consent history."""
+
+    CLINIKO_SYNC = "cliniko_sync"
+    UNSUBSCRIBE_LINK = "unsubscribe_link"
+    SMS_STOP = "sms_stop"
+    STAFF_EDIT = "staff_edit"
+
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in MarketingStatus)
+
+
+class Contact(Base):
+    """A person the clinic can message; linked to a Cliniko patient when synced."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        CheckConstraint(f"email_marketing_status IN ({_STATUSES})", name="email_status"),
+        CheckConstraint(f"sms_marketing_status IN ({_STATUSES})", name="sms_status"),
+        Index("ix_contacts_name", "last_name", "first_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(255), default="")
+    last_name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(64), index=True)
+    address_1: Mapped[str | None] = mapped_column(String(255))
+    address_2: Mapped[str | None] = mapped_column(String(255))
+    address_3: Mapped[str | None] = mapped_column(String(255))
+    city: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str | None] = mapped_column(String(255))
+    post_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    country: Mapped[str | None] = mapped_column(String(255))
+    country_code: Mapped[str | None] = mapped_column(String(2))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(255))
+    gender_identity: Mapped[str | None] = mapped_column(String(255))
+    email_marketing_status: Mapped[str] = mapped_column(
+        String(16), default=MarketingStatus.PENDING.value, index=True
+    )
+    sms_marketing_status: Mapped[str] = mapped_column(
+        String(16), default=MarketingStatus.PENDING.value, index=True
+    )
+    cliniko_patient_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # Cliniko's own reminder setting, shown so a clinic can avoid double reminders.
+    cliniko_reminder_type: Mapped[str | None] = mapped_column(String(32))
+    cliniko_updated_at: Mapped[datetime | None]
+    archived_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    @property
+    def full_name(self) -> str:
+        """First and last name, or a placeholder for a nameless record."""
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or "(no name)"
+
+    @property
+    def is_archived(self) -> bool:
+        """Whether Cliniko archived the patient."""
+        return self.archived_at is not None
+
+
+class ConsentChange(Base):
+    """One change of a contact's marketing status: when, which channel, from what source."""
+
+    __tablename__ = "consent_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    old_status: Mapped[str | None] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime]
+
+
+# Linking patients by e-mail and searching are case-insensitive.
+Index("ix_contacts_email_lower", func.lower(Contact.email))
