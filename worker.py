@@ -10,6 +10,7 @@ from rq import Worker
 from oncord import create_app
 from oncord.jobs.runtime import JobIdLogFilter, set_app
 from oncord.queue import get_queue, get_redis
+from oncord.sync.service import ensure_schedules
 
 
 def main(argv: list[str]) -> int:
@@ -22,6 +23,8 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     app = create_app()
     set_app(app)
+    # Schedules live in Redis; re-create them if Redis lost them (idempotent per slot).
+    ensure_schedules(app)
     burst = "--burst" in argv
     worker = Worker([get_queue(app)], connection=get_redis(app))
     worker.work(with_scheduler=True, burst=burst, logging_level="INFO")

@@ -38,6 +38,8 @@ class Settings:
     sync_push_max_wait_seconds: int = 600
     sync_pull_interval_minutes: int = 15
     sync_overlap_seconds: int = 120
+    # The daily full reconcile runs at this hour (UTC); 16:00 UTC is 2-3 am on Australia's east coast.
+    sync_daily_full_hour_utc: int = 16
     clinic_time_zone: str = "Australia/Melbourne"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -68,6 +70,7 @@ _ENV_NAMES = {
     "sync_push_max_wait_seconds": "SYNC_PUSH_MAX_WAIT_SECONDS",
     "sync_pull_interval_minutes": "SYNC_PULL_INTERVAL_MINUTES",
     "sync_overlap_seconds": "SYNC_OVERLAP_SECONDS",
+    "sync_daily_full_hour_utc": "SYNC_DAILY_FULL_HOUR_UTC",
     "clinic_time_zone": "CLINIC_TIME_ZONE",
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app
 
 from oncord.clock import Clock
@@ -22,3 +24,8 @@ def clock(app: Flask | None = None) -> Clock:
 def secret_box(app: Flask | None = None) -> SecretBox:
     """Encrypts and decrypts secrets at rest."""
     return (app or current_app).extensions["oncord.secrets"]
+
+
+def cliniko_client_options(app: Flask | None = None) -> dict[str, Any]:
+    """Extra ClinikoClient arguments; tests put a fake sleep here so retries cost no time."""
+    return (app or current_app).extensions.get("oncord.cliniko_client_options", {})

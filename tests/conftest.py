@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from redis import Redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from oncord import create_app, migrate
 from oncord.clock import FrozenClock
 from oncord.db import Base, get_database
 
-pytest_plugins = ["tests.fixtures.sandbox"]
+pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.worker"]
 
 POSTGRES_ADMIN_URL = os.environ.get("ONCORD_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
 TEST_REDIS_URL = os.environ.get("ONCORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -88,7 +88,8 @@ def redis_conn() -> Iterator[Redis]:
 
 def _empty_tables(app: Flask) -> None:
     engine = get_database(app).engine
-    tables = list(reversed(Base.metadata.sorted_tables))
+    existing = set(inspect(engine).get_table_names())
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)

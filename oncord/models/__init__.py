@@ -4,6 +4,7 @@ from oncord.models.activity import ActivityEvent, ActivityKind
 from oncord.models.appointments import Appointment, AppointmentType, Business, Practitioner
 from oncord.models.cliniko_connection import ClinikoConnection, SyncCursor
 from oncord.models.contacts import ConsentChange, ConsentSource, Contact, MarketingStatus
+from oncord.models.patient_changes import ChangeStatus, PatientChange
 from oncord.models.sync_runs import SyncRun, SyncRunStatus
 from oncord.models.users import Role, User
 
@@ -13,11 +14,13 @@ __all__ = [
     "Appointment",
     "AppointmentType",
     "Business",
+    "ChangeStatus",
     "ClinikoConnection",
     "ConsentChange",
     "ConsentSource",
     "Contact",
     "MarketingStatus",
+    "PatientChange",
     "Practitioner",
     "Role",
     "SyncCursor",

@@ -1,0 +1,20 @@
+"""flask bench <name>: benchmarks that print figures (speed targets live here, not in tests)."""
+
+from __future__ import annotations
+
+from flask.cli import AppGroup
+
+bench_group = AppGroup("bench", help="Benchmarks; each prints what it measured.")
+
+
+def register_benchmarks() -> AppGroup:
+    """Attach every benchmark command to the bench group."""
+    from oncord.cli import bench_sync
+
+    bench_group.add_command(bench_sync.bench_sync_command)
+    try:
+        from oncord.cli import bench_web
+    except ImportError:
+        return bench_group
+    bench_group.add_command(bench_web.bench_web_command)
+    return bench_group

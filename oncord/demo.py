@@ -1,0 +1,125 @@
+"""`make run`: everything a demo needs in one process tree, on SQLite and an embedded Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import click
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import run_simple
+
+from oncord import create_app, migrate
+from oncord.db import get_database
+from oncord.embedded_redis import start_redis
+
+DEMO_EMAIL = "admin@demo.clinic"
+DEMO_PASSWORD = "demo-clinic-2026"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _ensure_admin(app) -> None:  # type: ignore[no-untyped-def]
+    from oncord.models import User
+
+    with get_database(app).session() as session:
+        if session.scalars(select(User).where(User.email == DEMO_EMAIL)).first() is None:
+            session.add(
+                User(
+                    email=DEMO_EMAIL,
+                    password_hash=generate_password_hash(DEMO_PASSWORD),
+                    role="admin",
+                    active=True,
+                    created_at=datetime.now(UTC),
+                )
+            )
+            session.commit()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_demo(*, host: str, port: int, patients: int, sandbox_port: int) -> None:
+    """Start Redis, the Cliniko sandbox, a worker and the web app; sync once; serve until Ctrl-C."""
+    from oncord import context
+    from oncord.cliniko.errors import ClinikoError
+    from oncord.integration import active_connection, connect_cliniko
+    from oncord.sandbox.server import start_sandbox
+    from oncord.sync.launcher import create_run
+    from oncord.sync.service import run_pull
+
+    os.makedirs(os.path.join(ROOT, "instance"), exist_ok=True)
+    # Stop cleanly (worker, sandbox, Redis) on SIGTERM as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    click.echo("Starting Redis...")
+    redis_server = start_redis(data_dir=os.path.join(ROOT, "instance"))
+    click.echo(f"Starting the Cliniko sandbox with {patients} demo patients...")
+    sandbox = start_sandbox(patients=patients, port=sandbox_port, rate_limit=None)
+    worker = None
+    try:
+        overrides = {"mode": "demo", "redis_url": redis_server.url, "cliniko_api_base_url": sandbox.base_url}
+        app = create_app(overrides)
+        migrate.upgrade(get_database(app).engine)
+        _ensure_admin(app)
+        with app.app_context(), get_database(app).session() as session:
+            if active_connection(session) is None:
+                try:
+                    connect_cliniko(
+                        session,
+                        api_key=sandbox.api_key,
+                        settings=context.settings(app),
+                        secret_box=context.secret_box(app),
+                        clock=context.clock(app),
+                    )
+                except ClinikoError as exc:
+                    raise click.ClickException(exc.user_message) from exc
+                session.commit()
+            run = create_run(session, full=False, trigger="demo", clock=context.clock(app))
+            session.commit()
+            run_id = run.id
+        click.echo("Running the first sync...")
+        run = run_pull(app, run_id, full=False)
+        click.echo(
+            f"  {run.status}: "
+            + ", ".join(
+                f"{name} {c.get('created', 0) + c.get('updated', 0)}" for name, c in run.counts.items()
+            )
+        )
+        env = {
+            **os.environ,
+            "ONCORD_MODE": "demo",
+            "REDIS_URL": redis_server.url,
+            "CLINIKO_API_BASE_URL": sandbox.base_url,
+            "DATABASE_URL": context.settings(app).database_url,
+        }
+        # Own session: Ctrl-C reaches only this process, which then stops the worker before Redis.
+        worker = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "worker.py")], env=env, cwd=ROOT, start_new_session=True
+        )
+        click.echo("")
+        click.echo(f"  Oncord is running at http://{host}:{port}/")
+        click.echo(f"  Log in as {DEMO_EMAIL} with password {DEMO_PASSWORD}")
+        click.echo(f"  Cliniko sandbox: {sandbox.base_url} (API key {sandbox.api_key})")
+        click.echo("  Press Ctrl-C to stop.")
+        # Not app.run(): Flask ignores that inside a `flask` CLI command.
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
+        sandbox.stop()
+        redis_server.stop()
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--patients", default=300, show_default=True)
+@click.option("--sandbox-port", default=8765, show_default=True)
+def demo_command(host: str, port: int, patients: int, sandbox_port: int) -> None:
+    """Run the app with demo data (web app, worker, Redis, Cliniko sandbox)."""
+    run_demo(host=host, port=port, patients=patients, sandbox_port=sandbox_port)

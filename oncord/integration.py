@@ -1,0 +1,132 @@
+"""Connecting, disconnecting and talking to the clinic's Cliniko account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oncord.cliniko.client import ClinikoClient
+from oncord.cliniko.shards import patient_web_url as _patient_web_url
+from oncord.cliniko.shards import shard_from_api_key
+from oncord.clock import Clock
+from oncord.config import Settings
+from oncord.models import ClinikoConnection
+from oncord.secrets import SecretBox
+
+
+class NotConnected(RuntimeError):
+    """No Cliniko account is connected."""
+
+    user_message = "Cliniko is not connected. An admin can connect it in Settings → Integrations."
+
+
+def active_connection(session: Session) -> ClinikoConnection | None:
+    """The connected Cliniko account, if any."""
+    return session.scalars(
+        select(ClinikoConnection)
+        .where(ClinikoConnection.disconnected_at.is_(None))
+        .order_by(ClinikoConnection.id.desc())
+        .limit(1)
+    ).first()
+
+
+def make_client(api_key: str, settings: Settings, **options: Any) -> ClinikoClient:
+    """A Cliniko client for a key, aimed at the real API or the configured override.
+
+    `options` pass through to ClinikoClient (tests inject sleep and clock this way).
+    """
+    return ClinikoClient(
+        api_key,
+        user_agent=settings.cliniko_user_agent,
+        base_url=_base_url(api_key, settings),
+        requests_per_minute=settings.cliniko_requests_per_minute,
+        **options,
+    )
+
+
+def _base_url(api_key: str, settings: Settings) -> str | None:
+    if not settings.cliniko_api_base_url:
+        return None
+    from oncord.cliniko.shards import api_base_url
+
+    return api_base_url(shard_from_api_key(api_key), settings.cliniko_api_base_url)
+
+
+def client_for(
+    connection: ClinikoConnection, settings: Settings, secret_box: SecretBox, **options: Any
+) -> ClinikoClient:
+    """A client for the stored connection (decrypts the key)."""
+    if connection.api_key_encrypted is None:
+        raise NotConnected()
+    return make_client(secret_box.decrypt(connection.api_key_encrypted), settings, **options)
+
+
+def connect_cliniko(
+    session: Session,
+    *,
+    api_key: str,
+    settings: Settings,
+    secret_box: SecretBox,
+    clock: Clock,
+    client_options: dict[str, Any] | None = None,
+) -> ClinikoConnection:
+    """Validate the key with a real request, then store it encrypted (the caller commits).
+
+    Raises a ClinikoError subclass (with .user_message) when Cliniko rejects the key or
+    cannot be reached; nothing is stored then.
+    """
+    api_key = api_key.strip()
+    if not api_key:
+        from oncord.cliniko.errors import AuthenticationFailed
+
+        raise AuthenticationFailed("empty API key", user_message="Enter the API key from Cliniko.")
+    with make_client(api_key, settings, **(client_options or {})) as client:
+        info = client.check_connection()
+    now = clock.now()
+    existing = active_connection(session)
+    if existing is not None:
+        existing.disconnected_at = now
+    connection = ClinikoConnection(
+        api_key_encrypted=secret_box.encrypt(api_key),
+        shard=info.shard,
+        account_subdomain=info.account_subdomain,
+        account_name=info.account_name,
+        user_name=info.user_name,
+        time_zone_identifier=info.time_zone_identifier,
+        enabled_at=now,
+        auto_sync=existing.auto_sync if existing is not None else False,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(connection)
+    session.flush()
+    return connection
+
+
+def disconnect_cliniko(session: Session, clock: Clock) -> None:
+    """Forget the key and stop syncing; contacts and appointments stay (the caller commits)."""
+    connection = active_connection(session)
+    if connection is None:
+        return
+    connection.api_key_encrypted = None
+    connection.auto_sync = False
+    connection.disconnected_at = clock.now()
+    connection.updated_at = clock.now()
+
+
+def set_auto_sync(session: Session, enabled: bool, clock: Clock) -> None:
+    """Turn scheduled syncing on or off (the caller commits)."""
+    connection = active_connection(session)
+    if connection is None:
+        raise NotConnected()
+    connection.auto_sync = enabled
+    connection.updated_at = clock.now()
+
+
+def patient_web_url(connection: ClinikoConnection | None, cliniko_patient_id: str | None) -> str | None:
+    """The patient's page in Cliniko's web app, when the account's subdomain is known."""
+    if connection is None or not cliniko_patient_id or not connection.account_subdomain:
+        return None
+    return _patient_web_url(connection.account_subdomain, connection.shard, cliniko_patient_id)

@@ -1,0 +1,190 @@
+"""/_sandbox: test controls over HTTP (faults, Cliniko-side edits, request log, clock, limits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from oncord.sandbox.api import BodyError, json_body, store
+from oncord.sandbox.faults import Fault
+from oncord.sandbox.query import QueryError
+from oncord.sandbox.responses import json_response, message, validation_failed
+from oncord.sandbox.store import RESOURCES, NotFound
+from oncord.sandbox.timeutil import iso
+from oncord.sandbox.validation import ValidationFailed
+
+bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
+
+_ARRIVAL_ACTIONS = {
+    "arrived": "mark_arrived", "did_not_arrive": "mark_did_not_arrive",
+    "cleared": "clear_arrival", "plain": "reset_arrival",
+}
+
+
+@bp.errorhandler(BodyError)
+def _bad_body(error: BodyError) -> Response:
+    return error.response
+
+
+@bp.errorhandler(ValidationFailed)
+def _invalid(error: ValidationFailed) -> Response:
+    return validation_failed(error.errors)
+
+
+@bp.errorhandler(NotFound)
+def _missing(error: NotFound) -> Response:
+    return message(f"No record with id {error.args[0]}", 404)
+
+
+@bp.errorhandler(QueryError)
+def _bad_query(error: QueryError) -> Response:
+    return message(error.message, 400)
+
+
+@bp.errorhandler(ValueError)
+@bp.errorhandler(TypeError)
+def _bad_value(error: Exception) -> Response:
+    return message(str(error), 400)
+
+
+@bp.get("")
+def overview() -> Response:
+    """What this sandbox is: its key, shard, sizes, request count, rate limit and clock."""
+    data = store()
+    limiter = data.rate_limiter
+    return json_response({
+        "base_url": request.host_url + "v1",
+        "api_key": current_app.extensions["oncord_sandbox"].api_key,
+        "shard": data.shard, "seed": data.seed, "counts": data.counts(),
+        "request_count": data.request_count, "now": iso(data.now()),
+        "rate_limit": {"limit": limiter.limit, "window_seconds": limiter.window_seconds},
+    })
+
+
+@bp.get("/faults")
+def list_faults() -> Response:
+    return json_response({"pending": store().faults.pending()})
+
+
+@bp.post("/faults")
+def add_fault() -> Response:
+    body = json_body()
+    fault = store().faults.add(Fault(**body))
+    return json_response({"id": fault.id, "pending": store().faults.pending()}, 201)
+
+
+@bp.delete("/faults")
+def clear_faults() -> Response:
+    store().clear_faults()
+    return Response(status=204)
+
+
+@bp.get("/requests")
+def requests_log() -> Response:
+    data = store()
+    return json_response({"count": data.request_count, "requests": data.request_log()})
+
+
+@bp.delete("/requests")
+def reset_requests() -> Response:
+    store().reset_requests()
+    return Response(status=204)
+
+
+@bp.post("/clock")
+def advance_clock() -> Response:
+    seconds = json_body().get("advance", 0)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise ValueError("advance must be a number of seconds")
+    store().advance_clock(seconds)
+    return json_response({"now": iso(store().now())})
+
+
+@bp.post("/rate_limit")
+def rate_limit() -> Response:
+    body = json_body()
+    store().set_rate_limit(body.get("limit"), body.get("window_seconds", 60.0))
+    return json_response({"limit": body.get("limit")})
+
+
+@bp.get("/ids/<kind>")
+def ids(kind: str) -> Response:
+    """Ids a /v1 list with these q[] filters would return (no paging, no auth)."""
+    if kind not in RESOURCES:
+        return message(f"Unknown collection {kind}", 404)
+    found = store().ids(kind, request.args.getlist("q[]"), request.args.get("sort"))
+    return json_response({"ids": found})
+
+
+@bp.post("/patients")
+def create_patient() -> Response:
+    return json_response({"id": store().create_patient(json_body())}, 201)
+
+
+@bp.post("/patients/<record_id>")
+def edit_patient(record_id: str) -> Response:
+    return json_response(store().edit_patient(record_id, **_fields(json_body())))
+
+
+@bp.post("/patients/<record_id>/malform")
+def malform_patient(record_id: str) -> Response:
+    body = json_body()
+    store().malform_patient(record_id, set=_object(body, "set"), drop=_names(body))
+    return Response(status=204)
+
+
+@bp.post("/individual_appointments")
+def add_appointment() -> Response:
+    return json_response({"id": store().add_appointment(**_fields(json_body()))}, 201)
+
+
+@bp.post("/individual_appointments/<record_id>")
+def edit_appointment(record_id: str) -> Response:
+    """Apply, in order: starts_at/ends_at/notes, arrival, cancel, archived, deleted."""
+    body = json_body()
+    data = store()
+    times = {k: body[k] for k in ("starts_at", "ends_at", "notes") if k in body}
+    if times:
+        data.update_appointment(record_id, **times)
+    if "arrival" in body:
+        action = _ARRIVAL_ACTIONS.get(body["arrival"]) if isinstance(body["arrival"], str) else None
+        if action is None:
+            raise ValueError(f"arrival must be one of {', '.join(_ARRIVAL_ACTIONS)}")
+        getattr(data, action)(record_id)
+    if "cancel" in body:
+        cancel = body["cancel"] if isinstance(body["cancel"], dict) else {}
+        data.cancel_appointment(record_id, cancel.get("reason", 50), cancel.get("note"))
+    if "archived" in body:
+        data.archive_appointment(record_id, bool(body["archived"]))
+    if body.get("deleted"):
+        data.delete_appointment(record_id)
+    return json_response(data.get("individual_appointments", record_id, request.host_url + "v1"))
+
+
+@bp.post("/individual_appointments/<record_id>/malform")
+def malform_appointment(record_id: str) -> Response:
+    body = json_body()
+    store().malform_appointment(record_id, set=_object(body, "set"), drop=_names(body))
+    return Response(status=204)
+
+
+def _fields(body: dict[str, Any]) -> dict[str, Any]:
+    # Keyword arguments must be identifiers; anything else is a caller mistake, not a crash.
+    if not all(isinstance(k, str) and k.isidentifier() for k in body):
+        raise ValueError("field names must be identifiers")
+    return body
+
+
+def _object(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.get(name) or {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be an object")
+    return value
+
+
+def _names(body: dict[str, Any]) -> list[str]:
+    value = body.get("drop") or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("drop must be a list of field names")
+    return value

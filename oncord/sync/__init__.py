@@ -1,0 +1,1 @@
+"""Pulling Cliniko into the database (and, later, pushing local edits back)."""

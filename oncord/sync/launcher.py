@@ -1,0 +1,93 @@
+"""Starting pulls: one SyncRun row per request, joined when one is already under way."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from redis import Redis
+from rq import Queue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oncord.clock import Clock
+from oncord.models import SyncRun, SyncRunStatus
+from oncord.sync.locks import pull_running
+
+PULL_KINDS = ("pull_full", "pull_incremental")
+# A queued run no worker picked up in this long is treated as lost (e.g. Redis was flushed).
+QUEUED_RUN_EXPIRY = timedelta(minutes=30)
+PULL_JOB = "oncord.jobs.sync_jobs.pull"
+
+
+def active_pull(session: Session) -> SyncRun | None:
+    """The newest pull still queued or running, if any."""
+    return session.scalars(
+        select(SyncRun)
+        .where(
+            SyncRun.kind.in_(PULL_KINDS),
+            SyncRun.status.in_([SyncRunStatus.QUEUED.value, SyncRunStatus.RUNNING.value]),
+        )
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    ).first()
+
+
+def create_run(session: Session, *, full: bool, trigger: str, clock: Clock) -> SyncRun:
+    """Add a queued pull run (the caller commits)."""
+    run = SyncRun(
+        kind="pull_full" if full else "pull_incremental",
+        trigger=trigger,
+        status=SyncRunStatus.QUEUED.value,
+        queued_at=clock.now(),
+        counts={},
+        problems=[],
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def launch_pull(session: Session, queue: Queue, *, full: bool, trigger: str, clock: Clock) -> SyncRun:
+    """Queue a pull and return its run, or return the pull already under way.
+
+    Commits: the run row must exist before a worker can pick the job up.
+    """
+    existing = active_pull(session)
+    if existing is not None:
+        if _still_alive(existing, queue.connection, clock):
+            return existing
+        existing.status = SyncRunStatus.FAILED.value
+        existing.error = "This sync was interrupted (the worker stopped). A new sync has been started."
+        existing.finished_at = clock.now()
+    run = create_run(session, full=full, trigger=trigger, clock=clock)
+    run.job_id = f"pull-{run.id}"
+    session.commit()
+    queue.enqueue(
+        PULL_JOB, run.id, full, job_id=run.job_id, job_timeout=6 * 3600, description=f"Cliniko pull #{run.id}"
+    )
+    return run
+
+
+def _still_alive(run: SyncRun, redis: Redis, clock: Clock) -> bool:
+    if run.status == SyncRunStatus.RUNNING:
+        return pull_running(redis)
+    return clock.now() - run.queued_at < QUEUED_RUN_EXPIRY
+
+
+def recent_runs(session: Session, limit: int = 10) -> list[SyncRun]:
+    """The latest sync runs, newest first."""
+    return list(session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)))
+
+
+def last_finished_run(session: Session) -> SyncRun | None:
+    """The latest run that has ended."""
+    return session.scalars(
+        select(SyncRun)
+        .where(
+            SyncRun.status.in_(
+                [SyncRunStatus.SUCCEEDED.value, SyncRunStatus.PARTIAL.value, SyncRunStatus.FAILED.value]
+            )
+        )
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    ).first()

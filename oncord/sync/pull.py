@@ -1,0 +1,225 @@
+"""A pull: stream every Cliniko resource page by page into the database, committing per page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oncord.cliniko import payloads
+from oncord.cliniko.client import ClinikoClient
+from oncord.cliniko.errors import ClinikoError, MalformedRecord
+from oncord.clock import Clock
+from oncord.db import Database
+from oncord.models import AppointmentType, Business, Practitioner, SyncCursor, SyncRun, SyncRunStatus
+from oncord.sync.activity import record_events_for_appointment_ids, record_finished_since
+from oncord.sync.reference import (
+    ReferenceIds,
+    appointment_type_columns,
+    business_columns,
+    practitioner_columns,
+    upsert_reference,
+)
+from oncord.sync.upsert_appointments import upsert_appointments
+from oncord.sync.upsert_patients import PageCounts, upsert_patients
+
+log = logging.getLogger(__name__)
+
+FINISHED_EVENTS_CURSOR = "finished_events"
+# A run keeps only this many skipped-record notes; the counts still say how many there were.
+MAX_PROBLEMS = 50
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One Cliniko list the pull walks."""
+
+    name: str
+    pages: Callable[[ClinikoClient, datetime | None], Iterator[Any]]
+    parse: Callable[[dict[str, Any]], Any]
+    incremental: bool
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource("businesses", lambda c, _since: c.iter_businesses(), payloads.parse_business, False),
+    Resource(
+        "practitioners",
+        lambda c, _since: _chain(c.iter_practitioners(), c.iter_inactive_practitioners()),
+        payloads.parse_practitioner,
+        False,
+    ),
+    Resource(
+        "appointment_types",
+        lambda c, _since: c.iter_appointment_types(),
+        payloads.parse_appointment_type,
+        False,
+    ),
+    Resource("patients", lambda c, since: c.iter_patients(updated_since=since), payloads.parse_patient, True),
+    Resource(
+        "appointments",
+        lambda c, since: c.iter_individual_appointments(updated_since=since),
+        payloads.parse_individual_appointment,
+        True,
+    ),
+)
+
+
+def _chain(*iterators: Iterator[Any]) -> Iterator[Any]:
+    for iterator in iterators:
+        yield from iterator
+
+
+class PullSync:
+    """Runs one pull for a SyncRun row; safe to interrupt anywhere and run again."""
+
+    def __init__(
+        self,
+        database: Database,
+        client: ClinikoClient,
+        clock: Clock,
+        *,
+        overlap: timedelta,
+        heartbeat: Callable[[], object] | None = None,
+    ) -> None:
+        self.database = database
+        self.client = client
+        self.clock = clock
+        self.overlap = overlap
+        # Called after each committed page, e.g. to renew the pull lock.
+        self.heartbeat = heartbeat or (lambda: None)
+
+    def run(self, run_id: int, *, full: bool) -> SyncRun:
+        """Pull everything (full) or what changed since the stored cursors, then finish the run."""
+        with self.database.session() as session:
+            run = session.get(SyncRun, run_id)
+            if run is None:
+                raise LookupError(f"sync run {run_id} does not exist")
+            run.status = SyncRunStatus.RUNNING.value
+            run.started_at = self.clock.now()
+            session.commit()
+            try:
+                for resource in RESOURCES:
+                    self._pull_resource(session, run, resource, full=full)
+                self._finish_events(session)
+            except ClinikoError as exc:
+                session.rollback()
+                self._fail(session, run, exc.user_message)
+                raise
+            except BaseException:
+                session.rollback()
+                self._fail(
+                    session,
+                    run,
+                    "The sync stopped unexpectedly. It will resume from where it "
+                    "got to on the next run; if it keeps failing, contact support.",
+                )
+                raise
+            run.status = (SyncRunStatus.PARTIAL if run.problems else SyncRunStatus.SUCCEEDED).value
+            run.current_resource = None
+            run.finished_at = self.clock.now()
+            self._copy_stats(run)
+            session.commit()
+            return run
+
+    def _pull_resource(self, session: Session, run: SyncRun, resource: Resource, *, full: bool) -> None:
+        cursor = _cursor(session, resource.name)
+        since = None
+        if resource.incremental and not full and cursor.synced_through is not None:
+            since = cursor.synced_through - self.overlap
+        listing_started = self.clock.now()
+        run.current_resource = resource.name
+        session.commit()
+        refs = ReferenceIds.load(session) if resource.name == "appointments" else None
+        for page in resource.pages(self.client, since):
+            records, problems = _parse_page(resource, page.items)
+            counts = self._store(session, resource.name, records, refs)
+            counts.skipped += len(problems)
+            counts.fetched += len(problems)
+            _add_counts(run, resource.name, counts)
+            if problems:
+                run.problems = (list(run.problems) + problems)[:MAX_PROBLEMS]
+            run.pages_done += 1
+            self._copy_stats(run)
+            session.commit()
+            self.heartbeat()
+        cursor.synced_through = listing_started
+        if full or not resource.incremental:
+            cursor.last_full_sync_at = listing_started
+        session.commit()
+
+    def _store(
+        self, session: Session, name: str, records: list[Any], refs: ReferenceIds | None
+    ) -> PageCounts:
+        now = self.clock.now()
+        if name == "patients":
+            counts = upsert_patients(session, records, now, link_by_email=True)
+            record_events_for_appointment_ids(session, counts.linked_ids, now)
+            return counts
+        if name == "appointments":
+            assert refs is not None
+            return upsert_appointments(session, records, refs, now)
+        model, columns = {
+            "businesses": (Business, business_columns),
+            "practitioners": (Practitioner, practitioner_columns),
+            "appointment_types": (AppointmentType, appointment_type_columns),
+        }[name]
+        return upsert_reference(session, model, columns, records)
+
+    def _finish_events(self, session: Session) -> None:
+        cursor = _cursor(session, FINISHED_EVENTS_CURSOR)
+        now = self.clock.now()
+        record_finished_since(session, cursor.synced_through, now)
+        cursor.synced_through = now
+        session.commit()
+
+    def _fail(self, session: Session, run: SyncRun, message: str) -> None:
+        run.status = SyncRunStatus.FAILED.value
+        run.error = message
+        run.finished_at = self.clock.now()
+        self._copy_stats(run)
+        session.commit()
+
+    def _copy_stats(self, run: SyncRun) -> None:
+        run.requests_made = self.client.stats.requests_made
+        run.rate_limit_waits = self.client.stats.rate_limit_waits
+
+
+def _cursor(session: Session, resource: str) -> SyncCursor:
+    cursor = session.scalars(select(SyncCursor).where(SyncCursor.resource == resource)).first()
+    if cursor is None:
+        cursor = SyncCursor(resource=resource)
+        session.add(cursor)
+        session.flush()
+    return cursor
+
+
+def _parse_page(resource: Resource, items: list[dict[str, Any]]) -> tuple[list[Any], list[dict[str, Any]]]:
+    records, problems = [], []
+    seen: set[str] = set()
+    for raw in items:
+        try:
+            record = resource.parse(raw)
+        except MalformedRecord as exc:
+            log.warning("skipped malformed %s %s: %s", exc.resource, exc.record_id, exc.reason)
+            problems.append({"resource": resource.name, "id": exc.record_id, "reason": exc.reason})
+            continue
+        # A record moving between pages while we read can appear twice; keep the first.
+        if record.id not in seen:
+            seen.add(record.id)
+            records.append(record)
+    return records, problems
+
+
+def _add_counts(run: SyncRun, resource: str, counts: PageCounts) -> None:
+    totals = dict(run.counts or {})
+    current = dict(totals.get(resource, {}))
+    for key, value in asdict(counts).items():
+        if key != "linked_ids":
+            current[key] = current.get(key, 0) + value
+    totals[resource] = current
+    run.counts = totals

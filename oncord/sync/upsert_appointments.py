@@ -1,0 +1,83 @@
+"""Store one page of Cliniko individual appointments (no commit; the pull commits per page)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oncord.models import Appointment, Contact
+from oncord.sync.activity import record_appointment_events
+from oncord.sync.bulk import insert_returning_ids, update_by_id
+from oncord.sync.reference import ReferenceIds
+from oncord.sync.upsert_patients import PageCounts
+
+
+def upsert_appointments(
+    session: Session, appointments: Sequence[Any], refs: ReferenceIds, now: datetime
+) -> PageCounts:
+    """Create or update these appointments and add their activity-feed entries."""
+    counts = PageCounts(fetched=len(appointments))
+    if not appointments:
+        return counts
+    table = Appointment.__table__
+    by_id = {a.id: a for a in appointments}
+    existing = {
+        row.cliniko_id: row
+        for row in session.execute(
+            select(table.c.id, table.c.cliniko_id, table.c.cliniko_updated_at, table.c.contact_id).where(
+                table.c.cliniko_id.in_(by_id)
+            )
+        )
+    }
+    patient_ids = {a.patient_id for a in appointments if a.patient_id}
+    contacts = dict(
+        session.execute(
+            select(Contact.cliniko_patient_id, Contact.id).where(Contact.cliniko_patient_id.in_(patient_ids))
+        ).all()
+    )
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for appointment in by_id.values():
+        row = existing.get(appointment.id)
+        if row is not None and row.cliniko_updated_at == appointment.updated_at:
+            counts.unchanged += 1
+            continue
+        values = _columns(appointment, refs, contacts)
+        if row is None:
+            inserts.append(values)
+            counts.created += 1
+        else:
+            updates.append({**values, "id": row.id})
+            counts.updated += 1
+    update_by_id(session, table, updates)
+    new_ids = insert_returning_ids(session, table, inserts, "cliniko_id")
+    for values in inserts:
+        values["id"] = new_ids[values["cliniko_id"]]
+    record_appointment_events(session, [*inserts, *updates], now)
+    return counts
+
+
+def _columns(appointment: Any, refs: ReferenceIds, contacts: dict[str, int]) -> dict[str, Any]:
+    return {
+        "cliniko_id": appointment.id,
+        "cliniko_patient_id": appointment.patient_id,
+        "contact_id": contacts.get(appointment.patient_id) if appointment.patient_id else None,
+        "appointment_type_id": refs.appointment_types.get(appointment.appointment_type_id),
+        "practitioner_id": refs.practitioners.get(appointment.practitioner_id),
+        "business_id": refs.businesses.get(appointment.business_id),
+        "starts_at": appointment.starts_at,
+        "ends_at": appointment.ends_at,
+        "patient_arrived": appointment.patient_arrived,
+        "did_not_arrive": appointment.did_not_arrive,
+        "cancelled_at": appointment.cancelled_at,
+        "cancellation_reason": appointment.cancellation_reason,
+        "cancellation_reason_description": appointment.cancellation_reason_description or None,
+        "cancellation_note": appointment.cancellation_note,
+        "archived_at": appointment.archived_at,
+        "cliniko_created_at": appointment.created_at,
+        "cliniko_updated_at": appointment.updated_at,
+    }

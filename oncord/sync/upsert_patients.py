@@ -1,0 +1,160 @@
+"""Store one page of Cliniko patients as contacts (no commit; the pull commits per page)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from oncord.models import Appointment, ConsentChange, ConsentSource, Contact
+from oncord.sync.bulk import insert_returning_ids, update_by_id
+from oncord.sync.outbox import protected_fields
+from oncord.sync.patient_fields import next_status, patient_columns
+
+
+@dataclass
+class PageCounts:
+    """What one page did."""
+
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    linked_ids: list[int] = field(default_factory=list)
+
+
+_CONTACT_COLUMNS = (
+    "id",
+    "cliniko_patient_id",
+    "cliniko_updated_at",
+    "email_marketing_status",
+    "sms_marketing_status",
+)
+
+
+def upsert_patients(
+    session: Session, patients: Sequence[Any], now: datetime, *, link_by_email: bool
+) -> PageCounts:
+    """Create or update the contacts of these patients; link unlinked contacts by e-mail."""
+    counts = PageCounts(fetched=len(patients))
+    if not patients:
+        return counts
+    table = Contact.__table__
+    by_id = {p.id: p for p in patients}
+    existing = {
+        row.cliniko_patient_id: row
+        for row in session.execute(
+            select(*(table.c[c] for c in _CONTACT_COLUMNS)).where(table.c.cliniko_patient_id.in_(by_id))
+        )
+    }
+    email_matches = _unlinked_contacts_by_email(session, patients, existing) if link_by_email else {}
+    # The conflict rule: a field with a local edit Cliniko has not taken yet keeps the local value.
+    protected = protected_fields(session, [row.id for row in (*existing.values(), *email_matches.values())])
+
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    consent_changes: list[dict[str, Any]] = []
+    new_consent: dict[str, tuple[str, str]] = {}
+    for patient in by_id.values():
+        row = existing.get(patient.id) or email_matches.get(patient.id)
+        if (
+            row is not None
+            and row.cliniko_patient_id == patient.id
+            and row.cliniko_updated_at == patient.updated_at
+        ):
+            counts.unchanged += 1
+            continue
+        values = patient_columns(patient)
+        email_status = next_status(
+            row.email_marketing_status if row else None, patient.accepted_email_marketing
+        )
+        sms_status = next_status(row.sms_marketing_status if row else None, patient.accepted_sms_marketing)
+        values.update(email_marketing_status=email_status, sms_marketing_status=sms_status, updated_at=now)
+        if row is None:
+            values.update(cliniko_patient_id=patient.id, created_at=now)
+            inserts.append(values)
+            new_consent[patient.id] = (email_status, sms_status)
+            counts.created += 1
+            continue
+        for name in protected.get(row.id, ()):
+            values.pop(name, None)
+        email_status = values.get("email_marketing_status", row.email_marketing_status)
+        sms_status = values.get("sms_marketing_status", row.sms_marketing_status)
+        values.update(id=row.id, cliniko_patient_id=patient.id)
+        updates.append(values)
+        counts.updated += 1
+        for channel, old, new in (
+            ("email", row.email_marketing_status, email_status),
+            ("sms", row.sms_marketing_status, sms_status),
+        ):
+            if old != new:
+                consent_changes.append(_consent_row(row.id, channel, old, new, now))
+
+    update_by_id(session, Contact.__table__, updates)
+    new_ids = insert_returning_ids(session, Contact.__table__, inserts, "cliniko_patient_id")
+    for cliniko_id, (email_status, sms_status) in new_consent.items():
+        consent_changes.append(_consent_row(new_ids[cliniko_id], "email", None, email_status, now))
+        consent_changes.append(_consent_row(new_ids[cliniko_id], "sms", None, sms_status, now))
+    if consent_changes:
+        session.execute(ConsentChange.__table__.insert(), consent_changes)
+    counts.linked_ids = _link_waiting_appointments(session, list(by_id))
+    return counts
+
+
+def _consent_row(contact_id: int, channel: str, old: str | None, new: str, now: datetime) -> dict[str, Any]:
+    return {
+        "contact_id": contact_id,
+        "channel": channel,
+        "old_status": old,
+        "new_status": new,
+        "source": ConsentSource.CLINIKO_SYNC.value,
+        "occurred_at": now,
+    }
+
+
+def _unlinked_contacts_by_email(
+    session: Session, patients: Sequence[Any], existing: dict[str, Any]
+) -> dict[str, Any]:
+    """Map patient id -> an unlinked local contact with the same e-mail (each contact used once)."""
+    wanted = {p.email.lower(): p.id for p in reversed(patients) if p.email and p.id not in existing}
+    if not wanted:
+        return {}
+    table = Contact.__table__
+    rows = session.execute(
+        select(*(table.c[c] for c in _CONTACT_COLUMNS), func.lower(table.c.email).label("email_key"))
+        .where(table.c.cliniko_patient_id.is_(None), func.lower(table.c.email).in_(wanted))
+        .order_by(table.c.id)
+    )
+    matches: dict[str, Any] = {}
+    for row in rows:
+        patient_id = wanted.pop(row.email_key, None)
+        if patient_id is not None:
+            matches[patient_id] = row
+    return matches
+
+
+def _link_waiting_appointments(session: Session, cliniko_patient_ids: list[str]) -> list[int]:
+    """Attach appointments pulled before their patient existed locally; return their ids."""
+    waiting = list(
+        session.scalars(
+            select(Appointment.id).where(
+                Appointment.contact_id.is_(None), Appointment.cliniko_patient_id.in_(cliniko_patient_ids)
+            )
+        )
+    )
+    if waiting:
+        contact_id = (
+            select(Contact.id)
+            .where(Contact.cliniko_patient_id == Appointment.cliniko_patient_id)
+            .scalar_subquery()
+        )
+        session.execute(
+            update(Appointment).where(Appointment.id.in_(waiting)).values(contact_id=contact_id),
+            execution_options={"synchronize_session": False},
+        )
+    return waiting

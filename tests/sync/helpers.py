@@ -1,0 +1,40 @@
+"""Reading the sandbox through its public API, independently of the code under test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+USER_AGENT = "Oncord tests (tests@oncord.example)"
+
+
+def list_all(sandbox, path: str, filters: list[str]) -> list[dict[str, Any]]:
+    """Every record of a Cliniko list, read page by page with plain requests."""
+    url = f"{sandbox.base_url}/{path}"
+    params: list[tuple[str, str | int]] = [("per_page", 100), *(("q[]", f) for f in filters)]
+    records: list[dict[str, Any]] = []
+    while url:
+        response = requests.get(
+            url,
+            params=params,
+            auth=(sandbox.api_key, ""),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        body = response.json()
+        records.extend(body[path.split("/")[0]])
+        url = body["links"].get("next")
+        params = []
+    return records
+
+
+def all_patients(sandbox) -> list[dict[str, Any]]:
+    """Every patient, archived ones included."""
+    return list_all(sandbox, "patients", ["archived_at:*"])
+
+
+def all_appointments(sandbox) -> list[dict[str, Any]]:
+    """Every individual appointment, archived and cancelled ones included."""
+    return list_all(sandbox, "individual_appointments", ["archived_at:*", "cancelled_at:*"])
