@@ -40,6 +40,8 @@ class Settings:
     sync_overlap_seconds: int = 120
     # The daily full reconcile runs at this hour (UTC); 16:00 UTC is 2-3 am on Australia's east coast.
     sync_daily_full_hour_utc: int = 16
+    # How long a sync lock outlives a worker that died holding it (renewed while work goes on).
+    sync_lock_seconds: int = 180
     clinic_time_zone: str = "Australia/Melbourne"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -71,6 +73,7 @@ _ENV_NAMES = {
     "sync_pull_interval_minutes": "SYNC_PULL_INTERVAL_MINUTES",
     "sync_overlap_seconds": "SYNC_OVERLAP_SECONDS",
     "sync_daily_full_hour_utc": "SYNC_DAILY_FULL_HOUR_UTC",
+    "sync_lock_seconds": "SYNC_LOCK_SECONDS",
     "clinic_time_zone": "CLINIC_TIME_ZONE",
 }
 

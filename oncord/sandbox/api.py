@@ -58,7 +58,7 @@ def _invalid(error: ValidationFailed) -> Response:
 
 @bp.errorhandler(NotFound)
 def _missing(error: NotFound) -> Response:
-    return message(f"Couldn't find the record with 'id'={error.args[0]}", 404)
+    return message(str(error), 404)
 
 
 # ---- account ------------------------------------------------------------------------------
@@ -66,16 +66,19 @@ def _missing(error: NotFound) -> Response:
 
 @bp.get("/user")
 def user() -> Response:
+    """GET /user: the API key's owner."""
     return json_response(render_user(store().catalog, api_base()))
 
 
 @bp.get("/settings")
 def settings() -> Response:
+    """GET /settings: the account settings an admin sees."""
     return json_response(render_settings(store().catalog, admin=True))
 
 
 @bp.get("/settings/public")
 def public_settings() -> Response:
+    """GET /settings/public: the settings any user may read."""
     return json_response(render_settings(store().catalog, admin=False))
 
 
@@ -159,16 +162,19 @@ for _kind in RESOURCES:
 
 @bp.get("/practitioners")
 def practitioners() -> Response:
+    """GET /practitioners: active practitioners only."""
     return list_records("practitioners", "GET /practitioners", active=True)
 
 
 @bp.get("/practitioners/inactive")
 def inactive_practitioners() -> Response:
+    """GET /practitioners/inactive: the ones who left."""
     return list_records("practitioners", "GET /practitioners/inactive", active=False)
 
 
 @bp.get("/practitioners/<record_id>")
 def practitioner(record_id: str) -> Response:
+    """GET /practitioners/{id}: active or not."""
     return show_record("practitioners", "GET /practitioners/{id}", record_id)
 
 
@@ -184,12 +190,18 @@ def json_body() -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_refuse_constant)
+        # Lone surrogates ("\ud800") parse but could never be sent back as UTF-8.
+        json.dumps(body, ensure_ascii=False).encode()
     except (ValueError, RecursionError):
         raise BodyError(message("There was a problem in the JSON you submitted", 400)) from None
     if not isinstance(body, dict):
         raise BodyError(message("must be an object", 422))
     return body
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _patient_response(index: int, status: int) -> Response:
@@ -201,6 +213,7 @@ def _patient_response(index: int, status: int) -> Response:
 
 @bp.post("/patients")
 def create_patient() -> Response:
+    """POST /patients: 201 with a Location header and the new patient."""
     data = store()
     patient_id = data.create_patient(json_body())
     response = _patient_response(data.find("patients", patient_id), 201)
@@ -210,6 +223,7 @@ def create_patient() -> Response:
 
 @bp.route("/patients/<record_id>", methods=["PATCH", "PUT"])
 def update_patient(record_id: str) -> Response:
+    """PATCH or PUT /patients/{id}: 200 with the updated patient."""
     data = store()
     data.find("patients", record_id)  # an unknown or archived patient is 404 before validation
     index = data.update_patient(record_id, json_body(), visible_only=True)
@@ -217,12 +231,15 @@ def update_patient(record_id: str) -> Response:
 
 
 @bp.post("/patients/<record_id>/archive")
+@bp.delete("/patients/<record_id>")
 def archive_patient(record_id: str) -> Response:
+    """POST /patients/{id}/archive (or the deprecated DELETE): 204, and the patient is hidden."""
     store().set_patient_archived(record_id, True, visible_only=True)
     return Response(status=204)
 
 
 @bp.post("/patients/<record_id>/unarchive")
 def unarchive_patient(record_id: str) -> Response:
+    """POST /patients/{id}/unarchive: 200 with the patient."""
     # Unarchiving has to find archived patients, so it looks past the default hiding.
     return _patient_response(store().set_patient_archived(record_id, False), 200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import Flask, Response, request
@@ -13,6 +14,7 @@ from oncord.sandbox.store import SandboxStore
 from oncord.sandbox.timeutil import iso
 
 MAX_BODY_BYTES = 1 << 20
+_HOST = re.compile(r"[A-Za-z0-9._-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ def create_app(store: SandboxStore, api_key: str) -> Flask:
 
     @app.before_request
     def _gate() -> Response | None:
+        if not _HOST.fullmatch(request.host):
+            # Links are built from the Host header, so only a plain host[:port] is served.
+            return message("Invalid Host header", 400)
         if not _is_api(request.path) or request.url_rule is None:
             return None  # unknown routes get Cliniko's HTML 404, whoever asks
         return gate.check(store, key_body)

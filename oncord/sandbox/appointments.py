@@ -64,7 +64,7 @@ class AppointmentTable:
         self.ends_at = array("q")
         self.cancelled_at = array("q")  # 0 = not cancelled
         self.archived_at = array("q")  # 0 = not archived
-        self.patient = array("l")
+        self.patient = array("i")
         self.practitioner = bytearray()
         self.appointment_type = bytearray()
         self.business = bytearray()
@@ -160,7 +160,7 @@ class AppointmentTable:
             if (r >> 48) & 0xFF < 150:
                 p = pick % eligible
             else:
-                # A third of bookings go to recently registered patients, as in a real clinic.
+                # About 40% of bookings go to recently registered patients, as in a real clinic.
                 low = eligible - max(1, eligible // 8)
                 p = low + pick % (eligible - low)
             preferred = active[(p_bits[p] >> 3) % len(active)] if p < p_count else active[0]

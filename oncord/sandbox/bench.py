@@ -8,6 +8,7 @@ the client's work does not share its interpreter. Run:
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import subprocess
 import sys
@@ -33,6 +34,12 @@ def _rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _cpu_seconds(pid: int) -> float:
+    # User + system CPU time of the sandbox process (Linux), independent of other load.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _page_through(session: requests.Session, url: str, params: dict[str, object]) -> tuple[int, int, float]:
@@ -73,10 +80,13 @@ def run(patients: int, appointments: int, per_page: int) -> dict[str, float]:
                 ("patients", {"q[]": ["archived_at:*"]}),
                 ("individual_appointments", {"q[]": ["archived_at:*", "cancelled_at:*"]}),
             ):
+                cpu_before = _cpu_seconds(process.pid)
                 pages, records, seconds = _page_through(
                     session, f"{base_url}/{kind}", {"per_page": per_page, **extra}
                 )
+                cpu = _cpu_seconds(process.pid) - cpu_before
                 figures[f"{kind}_pages"] = pages
+                figures[f"{kind}_sandbox_cpu_ms_per_page"] = 1000 * cpu / pages
                 figures[f"{kind}_pages_per_s"] = pages / seconds
                 figures[f"{kind}_records_per_s"] = records / seconds
         figures["sandbox_rss_after_paging_mb"] = _rss_mb(process.pid)

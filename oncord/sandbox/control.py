@@ -15,6 +15,7 @@ from oncord.sandbox.timeutil import iso
 from oncord.sandbox.validation import ValidationFailed
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
+_MAX_ADVANCE = 10 * 365 * 86_400
 
 _ARRIVAL_ACTIONS = {
     "arrived": "mark_arrived", "did_not_arrive": "mark_did_not_arrive",
@@ -34,7 +35,7 @@ def _invalid(error: ValidationFailed) -> Response:
 
 @bp.errorhandler(NotFound)
 def _missing(error: NotFound) -> Response:
-    return message(f"No record with id {error.args[0]}", 404)
+    return message(str(error), 404)
 
 
 @bp.errorhandler(QueryError)
@@ -64,11 +65,13 @@ def overview() -> Response:
 
 @bp.get("/faults")
 def list_faults() -> Response:
+    """The faults still waiting to fire."""
     return json_response({"pending": store().faults.pending()})
 
 
 @bp.post("/faults")
 def add_fault() -> Response:
+    """Queue a fault; the body holds Fault's fields (kind, times, delay, ...)."""
     body = json_body()
     fault = store().faults.add(Fault(**body))
     return json_response({"id": fault.id, "pending": store().faults.pending()}, 201)
@@ -76,35 +79,47 @@ def add_fault() -> Response:
 
 @bp.delete("/faults")
 def clear_faults() -> Response:
+    """Drop every pending fault."""
     store().clear_faults()
     return Response(status=204)
 
 
 @bp.get("/requests")
 def requests_log() -> Response:
+    """How many /v1 requests were served, and the latest of them."""
     data = store()
     return json_response({"count": data.request_count, "requests": data.request_log()})
 
 
 @bp.delete("/requests")
 def reset_requests() -> Response:
+    """Forget the request log and count."""
     store().reset_requests()
     return Response(status=204)
 
 
 @bp.post("/clock")
 def advance_clock() -> Response:
+    """Move the sandbox clock forward by `advance` seconds."""
     seconds = json_body().get("advance", 0)
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise ValueError("advance must be a number of seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not (
+        0 <= seconds <= _MAX_ADVANCE
+    ):
+        raise ValueError("advance must be 0 to 10 years in seconds")
     store().advance_clock(seconds)
     return json_response({"now": iso(store().now())})
 
 
 @bp.post("/rate_limit")
 def rate_limit() -> Response:
+    """Set `limit` (null: off) and `window_seconds`."""
     body = json_body()
-    store().set_rate_limit(body.get("limit"), body.get("window_seconds", 60.0))
+    limit, window = body.get("limit"), body.get("window_seconds", 60.0)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+        raise ValueError("limit must be a whole number or null")
+    if isinstance(window, bool) or not isinstance(window, int | float) or not 0 < window <= 86_400:
+        raise ValueError("window_seconds must be a number of seconds up to a day")
+    store().set_rate_limit(limit, window)
     return json_response({"limit": body.get("limit")})
 
 
@@ -119,16 +134,19 @@ def ids(kind: str) -> Response:
 
 @bp.post("/patients")
 def create_patient() -> Response:
+    """Create a patient on the Cliniko side; answers its id."""
     return json_response({"id": store().create_patient(json_body())}, 201)
 
 
 @bp.post("/patients/<record_id>")
 def edit_patient(record_id: str) -> Response:
+    """Change any patient fields (and `archived`) on the Cliniko side."""
     return json_response(store().edit_patient(record_id, **_fields(json_body())))
 
 
 @bp.post("/patients/<record_id>/malform")
 def malform_patient(record_id: str) -> Response:
+    """Make a patient render with `set` fields replaced and `drop` fields missing."""
     body = json_body()
     store().malform_patient(record_id, set=_object(body, "set"), drop=_names(body))
     return Response(status=204)
@@ -136,6 +154,7 @@ def malform_patient(record_id: str) -> Response:
 
 @bp.post("/individual_appointments")
 def add_appointment() -> Response:
+    """Book an appointment on the Cliniko side; answers its id."""
     return json_response({"id": store().add_appointment(**_fields(json_body()))}, 201)
 
 
@@ -164,6 +183,7 @@ def edit_appointment(record_id: str) -> Response:
 
 @bp.post("/individual_appointments/<record_id>/malform")
 def malform_appointment(record_id: str) -> Response:
+    """Make an appointment render with `set` replaced and `drop` missing."""
     body = json_body()
     store().malform_appointment(record_id, set=_object(body, "set"), drop=_names(body))
     return Response(status=204)

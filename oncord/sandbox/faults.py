@@ -36,6 +36,14 @@ class Fault:
         return self.kind != "validation" or method in _WRITE_METHODS
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return _is_int(value) or isinstance(value, float)
+
+
 class FaultInjector:
     """A thread-safe queue of faults; each request consumes at most one matching fault."""
 
@@ -48,12 +56,20 @@ class FaultInjector:
         """Queue a fault after checking its settings; raise ValueError when they make no sense."""
         if fault.kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
-        if fault.times < 1:
-            raise ValueError("times must be at least 1")
-        if not 0 <= fault.delay <= 120 or fault.reset_in < 0:
-            raise ValueError("delay must be 0-120 seconds and reset_in not negative")
-        if fault.kind == "server_error" and not 500 <= fault.status <= 599:
+        if not _is_int(fault.times) or fault.times < 1:
+            raise ValueError("times must be a whole number, at least 1")
+        if not _is_number(fault.delay) or not 0 <= fault.delay <= 120:
+            raise ValueError("delay must be 0-120 seconds")
+        if not _is_number(fault.reset_in) or not 0 <= fault.reset_in <= 86_400:
+            raise ValueError("reset_in must be 0-86400 seconds")
+        if not _is_int(fault.status) or not 500 <= fault.status <= 599:
             raise ValueError("status must be a 5xx code")
+        for name in ("field", "message"):
+            if not isinstance(getattr(fault, name), str):
+                raise ValueError(f"{name} must be a string")
+        for name in ("path", "method"):
+            if getattr(fault, name) is not None and not isinstance(getattr(fault, name), str):
+                raise ValueError(f"{name} must be a string")
         with self._lock:
             fault.id = self._next_id
             self._next_id += 1

@@ -101,7 +101,7 @@ class PatientTable:
         self.last = array("H")
         self.dob = array("q")
         self.bits = array("Q")
-        self.latest_booking = array("l", [-1]) * count  # appointment index, set by appointments
+        self.latest_booking = array("i", [-1]) * count  # appointment index, set by appointments
         self.appointment_codec: IdCodec | None = None
         self.overrides: dict[int, dict[str, Any]] = {}
         self.malformed: dict[int, tuple[dict[str, Any], tuple[str, ...]]] = {}
@@ -181,10 +181,13 @@ class PatientTable:
         # A merged-away patient is a newer duplicate of an older one: same name, archived.
         if count < 3:
             return
-        for _ in range(max(1, count // 2000)):
+        wanted = max(1, count // 2000)
+        for _ in range(20 * wanted):
+            if len(self.overrides) == wanted:
+                return
             survivor = rng.randrange(count // 2)
             duplicate = rng.randrange(count // 2, count)
-            if duplicate in keep or duplicate in self.overrides:
+            if duplicate in keep or duplicate in self.overrides or survivor in self.overrides:
                 continue
             merged_at = self.created_at[duplicate] + int(
                 (now - self.created_at[duplicate]) * rng.random()

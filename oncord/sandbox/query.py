@@ -178,7 +178,7 @@ def select(
     for predicate in predicates:
         # Narrowing one predicate at a time keeps each pass a tight comprehension.
         rows = [i for i in rows if predicate(i)]
-    result = array("l", rows)
+    result = array("i", rows)
     return _sorted(table, result, sort)
 
 
@@ -188,13 +188,10 @@ def matches(
     row: int,
     *,
     hidden: Iterable[str] = (),
-    base: Callable[[int], bool] | None = None,
 ) -> bool:
     """Whether one row passes the filters and is not hidden (GET by id follows list rules)."""
     shown = unhidden(filters)
     if any(table.columns[name].get(row) is not None for name in hidden if name not in shown):
-        return False
-    if base is not None and not base(row):
         return False
     return all(_predicate(table, f)(row) for f in filters if f.op != "*")
 
@@ -277,4 +274,4 @@ def _sorted(table: TableView, rows: array, sort: Sequence[tuple[str, bool]]) -> 
             ordered.sort(reverse=desc)
         else:
             ordered.sort(key=key, reverse=desc)
-    return array("l", ordered)
+    return array("i", ordered)

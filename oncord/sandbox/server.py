@@ -25,7 +25,7 @@ class QuietRequestHandler(WSGIRequestHandler):
     """Skips the per-request access log line, which costs more than serving a page."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
+        """Log nothing."""
 
 
 class RunningSandbox:

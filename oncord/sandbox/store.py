@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from array import array
 from collections import OrderedDict
@@ -38,9 +39,13 @@ class Table(Protocol):
 
     def __len__(self) -> int: ...
 
-    def render(self, i: int, base: str) -> dict[str, Any]: ...
+    def render(self, i: int, base: str) -> dict[str, Any]:
+        """Row `i` as the API's JSON object."""
+        ...
 
-    def render_json(self, i: int, base: str) -> str: ...
+    def render_json(self, i: int, base: str) -> str:
+        """Row `i` as the API's JSON text."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,12 @@ RESOURCES: dict[str, Resource] = {
 
 
 class NotFound(LookupError):
-    """No visible record has that id."""
+    """No visible record has that id; `noun` names the resource, `record_id` the id asked for."""
+
+    def __init__(self, noun: str, record_id: object) -> None:
+        super().__init__(f"Couldn't find {noun} with 'id'={record_id}")
+        self.noun = noun
+        self.record_id = record_id
 
 
 class SandboxStore:
@@ -84,6 +94,8 @@ class SandboxStore:
     ) -> None:
         if patients < 0 or (appointments is not None and appointments < 0):
             raise ValueError("patients and appointments must not be negative")
+        if clock is not None and not callable(clock):
+            clock = clock.now  # also take a clock object such as oncord.clock.FrozenClock
         self.clock = clock or (lambda: datetime.now(UTC))
         self.clock_offset = 0.0
         self.seed = seed
@@ -190,10 +202,12 @@ class SandboxStore:
         parsed = parse_id(record_id)
         index = None if parsed is None else table.codec.decode(parsed)
         with self.lock:
-            if index is None or index >= len(table):
-                raise NotFound(record_id)
-            if not matches(table.view, filters, index, hidden=RESOURCES[kind].hidden):
-                raise NotFound(record_id)
+            if (
+                index is None
+                or index >= len(table)
+                or not matches(table.view, filters, index, hidden=RESOURCES[kind].hidden)
+            ):
+                raise NotFound(RESOURCES[kind].noun, record_id)
         return index
 
     def _row(self, kind: str, record_id: str) -> int:
@@ -202,7 +216,7 @@ class SandboxStore:
         parsed = parse_id(record_id)
         index = None if parsed is None else table.codec.decode(parsed)
         if index is None or index >= len(table):
-            raise NotFound(record_id)
+            raise NotFound(RESOURCES[kind].noun, record_id)
         return index
 
     def ids(self, kind: str, q: Iterable[str] = (), sort: str | None = None) -> list[str]:
@@ -288,6 +302,7 @@ class SandboxStore:
         self, record_id: str, *, set: Mapping[str, Any] | None = None, drop: Iterable[str] = ()
     ) -> None:
         """Make a patient render with fields replaced (`set`) or missing (`drop`)."""
+        _check_json(set)
         with self.lock:
             self.patients.malform(
                 self._row("patients", record_id), dict(set or {}), tuple(drop), self.now()
@@ -313,6 +328,7 @@ class SandboxStore:
             practitioner = self._row("practitioners", practitioner_id) if practitioner_id else next(
                 k for k, row in enumerate(self.catalog.practitioners.rows) if row["active"]
             )
+            # Type 1 is always the standard consultation (see pools.APPOINTMENT_TYPES).
             kind = self._row("appointment_types", appointment_type_id) if appointment_type_id else 1
             business = self._row("businesses", business_id) if business_id else (
                 self.catalog.practitioners.rows[practitioner]["business"]
@@ -396,6 +412,7 @@ class SandboxStore:
         self, record_id: str, *, set: Mapping[str, Any] | None = None, drop: Iterable[str] = ()
     ) -> None:
         """Make an appointment render with fields replaced (`set`) or missing (`drop`)."""
+        _check_json(set)
         fields, names = dict(set or {}), tuple(drop)
         self._appointment_change(record_id, lambda t, i, now: t.malform(i, fields, names, now))
 
@@ -432,6 +449,14 @@ class SandboxStore:
     def reset_requests(self) -> None:
         """Forget logged requests and restart the count."""
         self.requests.reset()
+
+
+def _check_json(fields: Mapping[str, Any] | None) -> None:
+    # Replacement values are sent as they are, so they must be JSON themselves.
+    try:
+        json.dumps(dict(fields or {}), ensure_ascii=False).encode()
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"set must hold JSON values: {error}") from None
 
 
 def _epoch(value: datetime | str, name: str) -> int:

@@ -17,9 +17,13 @@ def _insert_for(session: Session, table: Table) -> Any:
 
 
 def insert_ignoring_duplicates(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows; a row that would break a unique constraint is silently skipped."""
-    if rows:
-        session.execute(_insert_for(session, table).on_conflict_do_nothing(), list(rows))
+    """Insert rows; a row that would break a unique constraint is silently skipped.
+
+    One multi-row statement per chunk: an executemany would cost a round trip per row.
+    """
+    for start in range(0, len(rows), 500):
+        chunk = list(rows[start : start + 500])
+        session.execute(_insert_for(session, table).values(chunk).on_conflict_do_nothing())
 
 
 def insert_returning_ids(

@@ -1,4 +1,7 @@
-"""One pull at a time across every worker: a Redis lock with expiry, renewed per page."""
+"""One pull and one push at a time across every worker: Redis locks with expiry, renewed as work goes.
+
+A worker killed mid-sync cannot renew its lock, so the next sync can start once it expires.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +9,46 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from redis import Redis
+from redis.exceptions import LockError
 from redis.lock import Lock
 
 PULL_LOCK = "oncord:lock:pull"
-# Long enough for a slow page (429 waits included); renewed after every page.
-LOCK_SECONDS = 600
+PUSH_LOCK = "oncord:lock:push"
 
 
 class SyncAlreadyRunning(RuntimeError):
-    """Another worker holds the pull lock."""
+    """Another worker holds the lock."""
 
-    user_message = "A sync is already running; this request joined it."
+    user_message = "A sync was already running, so this one did not start; its result shows when it ends."
 
 
 @contextmanager
-def pull_lock(redis: Redis) -> Iterator[Lock]:
-    """Hold the pull lock for the duration of the block, or raise SyncAlreadyRunning."""
-    lock = redis.lock(PULL_LOCK, timeout=LOCK_SECONDS)
-    if not lock.acquire(blocking=False):
+def _held(lock: Lock, *, blocking: bool) -> Iterator[Lock]:
+    if not lock.acquire(blocking=blocking):
         raise SyncAlreadyRunning()
     try:
         yield lock
     finally:
         try:
             lock.release()
-        except Exception:  # noqa: BLE001 - an expired lock is already released
+        except LockError:  # expired meanwhile: nothing left to release
             pass
+
+
+@contextmanager
+def pull_lock(redis: Redis, seconds: float) -> Iterator[Lock]:
+    """Hold the pull lock (renew it with .reacquire()), or raise SyncAlreadyRunning at once."""
+    with _held(redis.lock(PULL_LOCK, timeout=seconds), blocking=False) as lock:
+        yield lock
+
+
+@contextmanager
+def push_lock(redis: Redis, seconds: float) -> Iterator[Lock]:
+    """Hold the push lock; a second push waits for the first rather than sending twice."""
+    with _held(redis.lock(PUSH_LOCK, timeout=seconds, blocking_timeout=seconds), blocking=True) as lock:
+        yield lock
 
 
 def pull_running(redis: Redis) -> bool:
     """Whether some worker holds the pull lock now."""
     return bool(redis.exists(PULL_LOCK))
-
-
-PUSH_LOCK = "oncord:lock:push"
-
-
-@contextmanager
-def push_lock(redis: Redis) -> Iterator[Lock]:
-    """Hold the push lock; a second push waits for the first rather than sending twice."""
-    lock = redis.lock(PUSH_LOCK, timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS)
-    if not lock.acquire():
-        raise SyncAlreadyRunning()
-    try:
-        yield lock
-    finally:
-        try:
-            lock.release()
-        except Exception:  # noqa: BLE001 - an expired lock is already released
-            pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from oncord.cliniko import payloads
 from oncord.cliniko.client import ClinikoClient
 from oncord.cliniko.errors import NotFound, ValidationFailed
 from oncord.clock import Clock
@@ -45,10 +47,19 @@ def cliniko_changes(contact: Contact, fields: set[str]) -> dict[str, object]:
 class PushSync:
     """Pushes every pending edit; each contact is committed on its own."""
 
-    def __init__(self, database: Database, client: ClinikoClient, clock: Clock) -> None:
+    def __init__(
+        self,
+        database: Database,
+        client: ClinikoClient,
+        clock: Clock,
+        *,
+        heartbeat: Callable[[], object] | None = None,
+    ) -> None:
         self.database = database
         self.client = client
         self.clock = clock
+        # Called after each contact, e.g. to renew the push lock.
+        self.heartbeat = heartbeat or (lambda: None)
 
     def run(self) -> PushResult:
         """Push all contacts with pending edits; transient Cliniko failures propagate."""
@@ -65,6 +76,7 @@ class PushSync:
             for contact_id in contact_ids:
                 self._push_contact(session, contact_id, result)
                 session.commit()
+                self.heartbeat()
         return result
 
     def _push_contact(self, session: Session, contact_id: int, result: PushResult) -> None:
@@ -110,6 +122,32 @@ class PushSync:
             self._close(session, snapshot, ChangeStatus.FAILED, error=reason)
             result.fields_failed += len(rows)
             result.problems.append({"contact_id": contact_id, "reason": reason})
+            return
+        self._close(session, snapshot, ChangeStatus.PUSHED)
+        result.contacts_pushed += 1
+        result.fields_pushed += len(rows)
+
+    def _send(self, contact: Contact, fields: set[str]) -> None:
+        assert contact.cliniko_patient_id is not None
+        changes = cliniko_changes(contact, fields)
+        current_numbers: tuple[payloads.PhoneNumber, ...] = ()
+        if "phone" in changes:
+            # Cliniko replaces the whole list, so keep the patient's other numbers.
+            current = payloads.parse_patient(self.client.get_patient(contact.cliniko_patient_id))
+            current_numbers = current.phone_numbers
+        body = payloads.patient_update_body(changes, current_phone_numbers=current_numbers)
+        if body:
+            self.client.update_patient(contact.cliniko_patient_id, body)
+
+    def _send_rest(
+        self, session: Session, contact: Contact, rows: list[PatientChange], result: PushResult
+    ) -> None:
+        snapshot = {row.id: row.changed_at for row in rows}
+        try:
+            self._send(contact, {row.field for row in rows})
+        except ValidationFailed as exc:
+            self._close(session, snapshot, ChangeStatus.FAILED, error=exc.user_message)
+            result.fields_failed += len(rows)
             return
         self._close(session, snapshot, ChangeStatus.PUSHED)
         result.contacts_pushed += 1

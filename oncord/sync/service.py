@@ -21,7 +21,7 @@ def run_pull(app: Flask, run_id: int, *, full: bool) -> SyncRun:
     clock = context.clock(app)
     settings = context.settings(app)
     try:
-        with pull_lock(get_redis(app)) as lock:
+        with pull_lock(get_redis(app), settings.sync_lock_seconds) as lock:
             with database.session() as session:
                 connection = active_connection(session)
                 if connection is None:
@@ -73,17 +73,19 @@ def run_scheduled_pull(app: Flask, *, full: bool) -> str:
 
 
 def ensure_schedules(app: Flask) -> list[str]:
-    """At worker start and when auto-sync is turned on: the pull schedule exists."""
+    """At worker start and when auto-sync is turned on: the pull schedule and owed push exist."""
     from oncord.queue import get_queue
     from oncord.sync.schedule import schedule_pulls
 
     with get_database(app).session() as session:
         connection = active_connection(session)
-        if connection is None or not connection.auto_sync:
+        if connection is None:
             return []
-    ids = schedule_pulls(get_queue(app), context.clock(app), context.settings(app))
-    ensure_push_scheduled(app)
-    return ids
+        auto_sync = connection.auto_sync
+    # Edits always go out (auto-sync governs pulls only): a push killed mid-way resumes here.
+    push = ensure_push_scheduled(app)
+    ids = schedule_pulls(get_queue(app), context.clock(app), context.settings(app)) if auto_sync else []
+    return ids + ([push] if push else [])
 
 
 def push_due_at(app: Flask):  # type: ignore[no-untyped-def]
@@ -125,7 +127,7 @@ def run_push(app: Flask) -> str:
         return "not due yet"
     database = get_database(app)
     settings = context.settings(app)
-    with push_lock(get_redis(app)):
+    with push_lock(get_redis(app), settings.sync_lock_seconds) as lock:
         with database.session() as session:
             connection = active_connection(session)
             if connection is None:
@@ -147,7 +149,7 @@ def run_push(app: Flask) -> str:
             run_id = run.id
         with client:
             try:
-                result = PushSync(database, client, clock).run()
+                result = PushSync(database, client, clock, heartbeat=lock.reacquire).run()
             except Exception as exc:
                 _finish_push_run(database, run_id, clock, client, error=_user_message(exc))
                 raise

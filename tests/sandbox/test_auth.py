@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import socket
+
 import requests
 
 from oncord.sandbox.server import DEMO_API_KEY, DEMO_KEY_BODY
@@ -83,3 +86,20 @@ def test_unknown_id_is_json_404(sandbox):
         response = _get(sandbox, path)
         assert response.status_code == 404, path
         assert "message" in response.json()
+
+
+def test_host_header_must_be_a_plain_host(sandbox):
+    """Links are built from the Host header, so a malformed one is refused, not echoed."""
+    auth = base64.b64encode(f"{DEMO_API_KEY}:".encode()).decode()
+    for host, status in (('bad"host', 400), ("", 400), ("api.au1.cliniko.test:8443", 200)):
+        with socket.create_connection(("127.0.0.1", sandbox.port), timeout=10) as conn:
+            conn.sendall(
+                f"GET /v1/user HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\n"
+                f"Authorization: Basic {auth}\r\nConnection: close\r\n\r\n".encode()
+            )
+            reply = b""
+            while chunk := conn.recv(65536):
+                reply += chunk
+        assert reply.split(b" ", 2)[1] == str(status).encode(), host
+        if status == 200:
+            assert b'"self":"http://api.au1.cliniko.test:8443/v1/users/' in reply

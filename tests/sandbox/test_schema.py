@@ -8,6 +8,7 @@ The schemas (tests/fixtures/cliniko_schemas.json) are OpenAPI 3.0: `nullable`, b
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -70,16 +71,21 @@ def to_json_schema(node: Any) -> Any:
     return out
 
 
+@cache
+def _defs() -> dict[str, Any]:
+    defs = {k: to_json_schema(v) for k, v in SCHEMAS.items()}
+    # Cliniko sends "" when an appointment is not cancelled (real au4 traffic, legacy docs);
+    # the spec's enum omits it.
+    defs["IndividualAppointment"]["properties"]["cancellation_reason_description"]["enum"].append("")
+    jsonschema.Draft202012Validator.check_schema({"$defs": defs})
+    return defs
+
+
+@cache
 def validator(name: str) -> Any:
     """A validator for one named schema, with every other schema available by reference."""
-    defs = {k: to_json_schema(v) for k, v in SCHEMAS.items()}
-    if name == "IndividualAppointment":
-        # Cliniko sends "" when an appointment is not cancelled (real au4 traffic, legacy docs);
-        # the spec's enum omits it.
-        defs[name]["properties"]["cancellation_reason_description"]["enum"].append("")
-    schema = {**defs[name], "$defs": defs}
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    defs = _defs()
+    return jsonschema.Draft202012Validator({**defs[name], "$defs": defs})
 
 
 def check(name: str, records: list[dict[str, Any]]) -> None:

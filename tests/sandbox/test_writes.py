@@ -157,6 +157,13 @@ def test_archive_and_unarchive(clocked, sandbox_clock):
     assert clocked.get(f"/patients/{patient}").status_code == 200
 
 
+def test_deprecated_delete_archives(clocked):
+    """DELETE /patients/{id} is deprecated in the spec and archives the patient."""
+    patient = clocked.all("/patients")[0]["id"]
+    assert clocked.request("DELETE", f"/patients/{patient}").status_code == 204
+    assert clocked.get(f"/patients/{patient}", {"q[]": "archived_at:?"}).status_code == 200
+
+
 def test_writes_to_unknown_patients_are_404(clocked):
     """PATCH, archive and unarchive of an id that does not exist are JSON 404s."""
     for method, path in (("PATCH", "/patients/123"), ("POST", "/patients/123/archive"),
