@@ -8,6 +8,8 @@ import sys
 from rq import Worker
 
 from oncord import create_app
+from oncord.jobs.automation_jobs import ensure_dispatch_schedule
+from oncord.jobs.campaign_jobs import resume_campaigns
 from oncord.jobs.runtime import JobIdLogFilter, set_app
 from oncord.queue import get_queue, get_redis
 from oncord.sync.service import ensure_schedules
@@ -25,6 +27,9 @@ def main(argv: list[str]) -> int:
     set_app(app)
     # Schedules live in Redis; re-create them if Redis lost them (idempotent per slot).
     ensure_schedules(app)
+    ensure_dispatch_schedule(app)
+    # Campaigns a killed worker left sending carry on; scheduled ones keep their job.
+    resume_campaigns(app)
     burst = "--burst" in argv
     worker = Worker([get_queue(app)], connection=get_redis(app))
     worker.work(with_scheduler=True, burst=burst, logging_level="INFO")

@@ -44,7 +44,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock | None =
 
     register_cli(app)
 
-    from oncord.web import register_blueprints
+    from oncord.web import register_blueprints, security
+
+    security.init_app(app)
 
     register_blueprints(app)
     return app

@@ -43,6 +43,31 @@ class Settings:
     # How long a sync lock outlives a worker that died holding it (renewed while work goes on).
     sync_lock_seconds: int = 180
     clinic_time_zone: str = "Australia/Melbourne"
+    # Messaging (automations, campaigns). Links in e-mails and SMS (unsubscribe) start with this.
+    public_base_url: str = ""
+    # "smtp" or "outbox" (stores e-mails in the database, shown in the UI); empty: smtp in
+    # production, outbox in demo and test.
+    email_backend: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    # "starttls" (port 587), "ssl" (implicit TLS, port 465) or "none" (a local relay only).
+    smtp_tls: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: int = 30
+    # "twilio" or "outbox"; empty: not set up in production, outbox in demo and test.
+    sms_provider: str = ""
+    sms_from: str = ""
+    sms_default_region: str = "AU"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_base_url: str = "https://api.twilio.com"
+    automation_batch_size: int = 500
+    # Campaigns: recipients per batch (pause and cancel take effect between batches), and how long
+    # a campaign's send lock outlives a worker that died holding it.
+    campaign_batch_size: int = 50
+    campaign_lock_seconds: int = 120
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -75,6 +100,24 @@ _ENV_NAMES = {
     "sync_daily_full_hour_utc": "SYNC_DAILY_FULL_HOUR_UTC",
     "sync_lock_seconds": "SYNC_LOCK_SECONDS",
     "clinic_time_zone": "CLINIC_TIME_ZONE",
+    "public_base_url": "PUBLIC_BASE_URL",
+    "email_backend": "EMAIL_BACKEND",
+    "smtp_host": "SMTP_HOST",
+    "smtp_port": "SMTP_PORT",
+    "smtp_tls": "SMTP_TLS",
+    "smtp_username": "SMTP_USERNAME",
+    "smtp_password": "SMTP_PASSWORD",
+    "smtp_timeout_seconds": "SMTP_TIMEOUT_SECONDS",
+    "sms_provider": "SMS_PROVIDER",
+    "sms_from": "SMS_FROM",
+    "sms_default_region": "SMS_DEFAULT_REGION",
+    "twilio_account_sid": "TWILIO_ACCOUNT_SID",
+    "twilio_auth_token": "TWILIO_AUTH_TOKEN",
+    "twilio_messaging_service_sid": "TWILIO_MESSAGING_SERVICE_SID",
+    "twilio_api_base_url": "TWILIO_API_BASE_URL",
+    "automation_batch_size": "AUTOMATION_BATCH_SIZE",
+    "campaign_batch_size": "CAMPAIGN_BATCH_SIZE",
+    "campaign_lock_seconds": "CAMPAIGN_LOCK_SECONDS",
 }
 
 

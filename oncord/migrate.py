@@ -20,8 +20,8 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database up to the given revision."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the database up to the given revision (default: every head)."""
     cfg = alembic_config()
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection

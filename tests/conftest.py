@@ -17,7 +17,8 @@ from oncord import create_app, migrate
 from oncord.clock import FrozenClock
 from oncord.db import Base, get_database
 
-pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.worker", "tests.fixtures.rq_inprocess"]
+pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.worker", "tests.fixtures.messaging",
+                  "tests.fixtures.rq_inprocess"]
 
 POSTGRES_ADMIN_URL = os.environ.get("ONCORD_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
 TEST_REDIS_URL = os.environ.get("ONCORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -13,6 +13,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(cliniko_commands.cliniko_group)
     app.cli.add_command(contacts_commands.contacts_group)
 
+    from oncord.cli import users_commands
+
+    app.cli.add_command(users_commands.users_group)
+
     from oncord.cli.bench import register_benchmarks
 
     app.cli.add_command(register_benchmarks())

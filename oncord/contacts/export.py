@@ -13,29 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from oncord.models import Appointment, AppointmentType, Contact, Practitioner
+from oncord.sync.patient_fields import MARKETING_FIELDS, SYNCED_FIELDS
 
-CONTACT_FIELDS = (
-    "id",
-    "cliniko_patient_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "address_1",
-    "address_2",
-    "address_3",
-    "city",
-    "state",
-    "post_code",
-    "country",
-    "country_code",
-    "date_of_birth",
-    "sex",
-    "gender_identity",
-    "email_marketing_status",
-    "sms_marketing_status",
-    "archived_at",
-)
+CONTACT_FIELDS = ("id", "cliniko_patient_id", *SYNCED_FIELDS, *MARKETING_FIELDS, "archived_at")
 APPOINTMENT_FIELDS = (
     "cliniko_id",
     "starts_at",

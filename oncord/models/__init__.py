@@ -2,8 +2,12 @@
 
 from oncord.models.activity import ActivityEvent, ActivityKind
 from oncord.models.appointments import Appointment, AppointmentType, Business, Practitioner
+from oncord.models.automations import Automation, AutomationSend, Channel, SendState, Trigger
+from oncord.models.campaigns import Campaign, CampaignRecipient, CampaignState, RecipientState
 from oncord.models.cliniko_connection import ClinikoConnection, SyncCursor
 from oncord.models.contacts import ConsentChange, ConsentSource, Contact, MarketingStatus
+from oncord.models.messaging import MessagingSettings, OutboxMessage
+from oncord.models.pages import ClinicSettings, Page
 from oncord.models.patient_changes import ChangeStatus, PatientChange
 from oncord.models.sync_runs import SyncRun, SyncRunStatus
 from oncord.models.users import Role, User
@@ -13,18 +17,31 @@ __all__ = [
     "ActivityKind",
     "Appointment",
     "AppointmentType",
+    "Automation",
+    "AutomationSend",
     "Business",
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignState",
     "ChangeStatus",
+    "Channel",
+    "ClinicSettings",
     "ClinikoConnection",
     "ConsentChange",
     "ConsentSource",
     "Contact",
     "MarketingStatus",
+    "MessagingSettings",
+    "OutboxMessage",
+    "Page",
     "PatientChange",
     "Practitioner",
+    "RecipientState",
     "Role",
+    "SendState",
     "SyncCursor",
     "SyncRun",
     "SyncRunStatus",
+    "Trigger",
     "User",
 ]

@@ -22,6 +22,9 @@ class ActivityKind(enum.StrEnum):
     APPOINTMENT_FINISHED = "appointment_finished"
     EMAIL_SENT = "email_sent"
     SMS_SENT = "sms_sent"
+    # An automation's message that was not sent (details: channel, reason) or failed (error).
+    MESSAGE_SKIPPED = "message_skipped"
+    MESSAGE_FAILED = "message_failed"
     CONSENT_CHANGED = "consent_changed"
 
 

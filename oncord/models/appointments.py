@@ -57,9 +57,19 @@ class Appointment(Base):
 
     __tablename__ = "appointments"
     __table_args__ = (
-        Index("ix_appointments_contact_starts", "contact_id", "starts_at"),
+        # Campaign audiences probe each contact's appointments with these filters (migration 0005):
+        # carrying them in the index makes those probes index-only on PostgreSQL.
+        Index("ix_appointments_contact_starts", "contact_id", "starts_at",
+              postgresql_include=["cancelled_at", "archived_at", "did_not_arrive", "patient_arrived",
+                                  "practitioner_id", "appointment_type_id", "business_id"]),
         Index("ix_appointments_practitioner_starts", "practitioner_id", "starts_at"),
         Index("ix_appointments_type_starts", "appointment_type_id", "starts_at"),
+        # Covering indexes for the staff screens (migration 0002_contact_search): the contacts
+        # list's "seen by" filter, and the dashboard's upcoming count and weekly outcomes chart
+        # (its contact_id, from 0005, serves campaign audiences' "no appointment since ...").
+        Index("ix_appointments_practitioner_contact", "practitioner_id", "contact_id", "cancelled_at"),
+        Index("ix_appointments_starts_outcome", "starts_at", "cancelled_at", "archived_at",
+              "did_not_arrive", "patient_arrived", postgresql_include=["contact_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

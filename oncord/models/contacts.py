@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, func
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, func, literal_column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncord.db import Base
@@ -28,6 +29,14 @@ class ConsentSource(enum.StrEnum):
     STAFF_EDIT = "staff_edit"
 
 
+# The same expression as PostgreSQL prints it back, so Alembic sees the index as unchanged
+# (migration 0002 creates it on PostgreSQL; tests check that searches use it).
+SEARCH_DOCUMENT_SQL = (
+    "lower((((((first_name || ' ') || last_name) || ' ') || coalesce(email, '')) || ' ') || "
+    "coalesce(replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), "
+    "'(', ''), ')', ''), '+', ''), '.', ''), ''))"
+)
+
 _STATUSES = ", ".join(f"'{s.value}'" for s in MarketingStatus)
 
 
@@ -39,6 +48,13 @@ class Contact(Base):
         CheckConstraint(f"email_marketing_status IN ({_STATUSES})", name="email_status"),
         CheckConstraint(f"sms_marketing_status IN ({_STATUSES})", name="sms_status"),
         Index("ix_contacts_name", "last_name", "first_name"),
+        # Substring search as staff type; PostgreSQL only (pg_trgm), see search_document().
+        Index(
+            "ix_contacts_search_trgm",
+            literal_column(SEARCH_DOCUMENT_SQL).label("search_document"),
+            postgresql_using="gin",
+            postgresql_ops={"search_document": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,3 +114,34 @@ class ConsentChange(Base):
 
 # Linking patients by e-mail and searching are case-insensitive.
 Index("ix_contacts_email_lower", func.lower(Contact.email))
+# One or two typed letters match the start of a first or last name (too short for trigrams).
+Index("ix_contacts_first_name_prefix", func.lower(Contact.first_name).label("first_name_lower"),
+      postgresql_ops={"first_name_lower": "text_pattern_ops"})
+Index("ix_contacts_last_name_prefix", func.lower(Contact.last_name).label("last_name_lower"),
+      postgresql_ops={"last_name_lower": "text_pattern_ops"})
+
+
+_PHONE_PUNCTUATION = (" ", "-", "(", ")", "+", ".")
+
+
+def _sql_string(value: str) -> Any:
+    # Constants rather than bound parameters, so PostgreSQL matches the query to the index.
+    return literal_column("'" + value.replace("'", "''") + "'", String)
+
+
+def search_document() -> Any:
+    """What the contacts search matches against: names, e-mail and phone digits, lower-case."""
+    digits: Any = Contact.phone
+    # Portable "digits only" for the phone formats Cliniko stores (SQLite has no regexp_replace).
+    for character in _PHONE_PUNCTUATION:
+        digits = func.replace(digits, _sql_string(character), _sql_string(""))
+    space = _sql_string(" ")
+    return func.lower(
+        Contact.first_name
+        + space
+        + Contact.last_name
+        + space
+        + func.coalesce(Contact.email, _sql_string(""))
+        + space
+        + func.coalesce(digits, _sql_string(""))
+    )

@@ -36,6 +36,11 @@ def record_appointment_events(
     session: Session, appointments: Iterable[Mapping[str, Any]], now: datetime
 ) -> None:
     """Add the missing feed entries of these appointments (rows need id and contact_id)."""
+    insert_ignoring_duplicates(session, ActivityEvent.__table__, appointment_event_rows(appointments, now))
+
+
+def appointment_event_rows(appointments: Iterable[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The activity_events rows these appointments should have (rows need id and contact_id)."""
     rows: list[dict[str, Any]] = []
     for appointment in appointments:
         if appointment.get("contact_id") is None:
@@ -58,7 +63,7 @@ def record_appointment_events(
                     "created_at": now,
                 }
             )
-    insert_ignoring_duplicates(session, ActivityEvent.__table__, rows)
+    return rows
 
 
 def record_events_for_appointment_ids(session: Session, ids: list[int], now: datetime) -> None:

@@ -9,29 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oncord.models import ChangeStatus, Contact, PatientChange
+from oncord.sync.patient_fields import PUSHABLE_FIELDS
 
-# Contact fields a local edit pushes to Cliniko. The marketing statuses map to Cliniko's
-# acceptance flags; `country` is Cliniko's deprecated name and follows country_code.
-PUSHED_FIELDS: frozenset[str] = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "address_1",
-        "address_2",
-        "address_3",
-        "city",
-        "state",
-        "post_code",
-        "country_code",
-        "date_of_birth",
-        "sex",
-        "gender_identity",
-        "email_marketing_status",
-        "sms_marketing_status",
-    }
-)
 OPEN = "open"
 
 
@@ -41,7 +20,7 @@ def record_changes(session: Session, contact: Contact, fields: Iterable[str], no
     Call it in the transaction that saves the edit. A contact not linked to Cliniko is never
     pushed on its own, so nothing is recorded for it.
     """
-    wanted = sorted(set(fields) & PUSHED_FIELDS)
+    wanted = sorted(set(fields) & PUSHABLE_FIELDS)
     if contact.cliniko_patient_id is None or not wanted:
         return False
     open_rows = {

@@ -26,6 +26,12 @@ SYNCED_FIELDS: tuple[str, ...] = (
 )
 
 
+MARKETING_FIELDS: tuple[str, ...] = ("email_marketing_status", "sms_marketing_status")
+
+# What a local edit can send to Cliniko: Cliniko's `country` is deprecated and follows country_code.
+PUSHABLE_FIELDS: frozenset[str] = frozenset(SYNCED_FIELDS) - {"country"} | frozenset(MARKETING_FIELDS)
+
+
 def patient_columns(patient: Any) -> dict[str, Any]:
     """The contact column values a Cliniko patient gives."""
     values = {name: getattr(patient, name) for name in SYNCED_FIELDS}

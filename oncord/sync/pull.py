@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from oncord.cliniko import payloads
@@ -139,6 +139,7 @@ class PullSync:
         run.current_resource = resource.name
         session.commit()
         refs = ReferenceIds.load(session) if resource.name == "appointments" else None
+        pages = 0
         for page in resource.pages(self.client, since):
             records, problems = _parse_page(resource, page.items)
             counts = self._store(session, resource.name, records, refs)
@@ -151,6 +152,9 @@ class PullSync:
             self._copy_stats(run)
             session.commit()
             self.heartbeat()
+            pages += 1
+            if pages in _ANALYZE_AFTER_PAGES:
+                _refresh_planner_statistics(session, resource.name)
         cursor.synced_through = listing_started
         if full or not resource.incremental:
             cursor.last_full_sync_at = listing_started
@@ -193,6 +197,23 @@ class PullSync:
     def _copy_stats(self, run: SyncRun) -> None:
         run.requests_made = self.client.stats.requests_made
         run.rate_limit_waits = self.client.stats.rate_limit_waits
+
+
+# A first pull grows tables from empty faster than autovacuum re-plans them; without fresh
+# statistics PostgreSQL keeps choosing sequential scans for the per-page id look-ups.
+_ANALYZE_AFTER_PAGES = frozenset({5, 50, 500})
+_TABLES_OF = {
+    "patients": ("contacts", "consent_changes"),
+    "appointments": ("appointments", "activity_events"),
+}
+
+
+def _refresh_planner_statistics(session: Session, resource: str) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in _TABLES_OF.get(resource, ()):
+        session.execute(text(f"ANALYZE {table}"))
+    session.commit()
 
 
 def _relax_durability(session: Session) -> None:

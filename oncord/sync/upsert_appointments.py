@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oncord.models import Appointment, Contact
-from oncord.sync.activity import record_appointment_events
-from oncord.sync.bulk import insert_returning_ids, update_by_id
+from oncord.models import ActivityEvent, Appointment, Contact
+from oncord.sync.activity import appointment_event_rows, record_appointment_events
+from oncord.sync.bulk import can_copy, copy_new_rows, insert_returning_ids, update_by_id
 from oncord.sync.reference import ReferenceIds
 from oncord.sync.upsert_patients import PageCounts
 
@@ -54,6 +54,13 @@ def upsert_appointments(
             updates.append({**values, "id": row.id})
             counts.updated += 1
     update_by_id(session, table, updates)
+    if can_copy(session):
+        for values, new_id in zip(inserts, copy_new_rows(session, table, inserts), strict=True):
+            values["id"] = new_id
+        # New appointments cannot have feed entries yet, so theirs can be streamed as well.
+        copy_new_rows(session, ActivityEvent.__table__, appointment_event_rows(inserts, now))
+        record_appointment_events(session, updates, now)
+        return counts
     new_ids = insert_returning_ids(session, table, inserts, "cliniko_id")
     for values in inserts:
         values["id"] = new_ids[values["cliniko_id"]]

@@ -214,3 +214,26 @@ def test_unsubscribe_reaches_clinikos_marketing_flags(
     remote = _patient(sandbox, patient["id"])
     assert remote["accepted_email_marketing"] is False
     assert remote["accepted_sms_marketing"] is False
+
+
+def test_create_patient_in_cliniko_links_the_contact(connected_app, sandbox, db_session, clock) -> None:
+    """An unlinked contact becomes a Cliniko patient with its fields, and is linked to it."""
+    from oncord.integration import active_connection, client_for
+    from oncord.sync.create_patient import create_patient_for
+
+    contact = Contact(first_name="Mia", last_name="Đặng", email="mia@example.com", phone="0412 345 678",
+                      city="Brunswick", email_marketing_status="subscribed", sms_marketing_status="pending",
+                      created_at=clock.now(), updated_at=clock.now())
+    db_session.add(contact)
+    db_session.commit()
+    with connected_app.app_context():
+        client = client_for(active_connection(db_session), context.settings(connected_app),
+                            context.secret_box(connected_app))
+    with client:
+        patient_id = create_patient_for(db_session, client, contact, clock)
+    db_session.commit()
+    remote = _patient(sandbox, patient_id)
+    assert (remote["first_name"], remote["last_name"], remote["email"]) == ("Mia", "Đặng", "mia@example.com")
+    assert remote["accepted_email_marketing"] is True
+    assert remote["patient_phone_numbers"][0]["number"] == "0412 345 678"
+    assert db_session.get(Contact, contact.id).cliniko_patient_id == patient_id

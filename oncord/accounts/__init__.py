@@ -1,0 +1,1 @@
+"""Staff accounts: users, passwords, roles and the login throttle."""

@@ -1,0 +1,143 @@
+"""The dispatcher: plan what fell due, recover stuck sends, and hand due sends to send jobs.
+
+Safe to run on several workers at once: planning inserts are idempotent (unique key), and a
+send moves from pending to queued with a compare-and-set that only one dispatcher wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from oncord.automations.planner import PlanResult, plan
+from oncord.automations.rules import spec_of
+from oncord.automations.status import add_outcome_events
+from oncord.clock import Clock
+from oncord.db import Database
+from oncord.integration import active_connection
+from oncord.models import Automation, AutomationSend, SendState
+
+log = logging.getLogger(__name__)
+
+# A queued send whose job vanished (Redis flushed, job lost) is queued again after this long.
+REQUEUE_AFTER = timedelta(minutes=10)
+# A send claimed this long ago by a worker that never finished (it died mid-send) is failed:
+# the provider may have taken it, so it is never sent again.
+STUCK_AFTER = timedelta(minutes=30)
+STUCK_MESSAGE = (
+    "The worker stopped while sending this message. It may or may not have been delivered; it was "
+    "not sent again so that nobody gets it twice."
+)
+
+
+@dataclass
+class DispatchResult:
+    """What one dispatcher pass did."""
+
+    planned: int = 0
+    skipped: int = 0
+    queued: int = 0
+    batches: int = 0
+    stuck: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """For the job result and logs."""
+        return dict(self.__dict__)
+
+
+def plan_all(database: Database, now: datetime) -> PlanResult:
+    """Plan every enabled automation, committing each on its own."""
+    total = PlanResult()
+    with database.session() as session:
+        connection = active_connection(session)
+        if connection is None:
+            return total
+        automations = list(session.scalars(select(Automation).where(Automation.enabled.is_(True))))
+        specs = [spec_of(a, connection) for a in automations]
+        session.commit()
+        for spec in specs:
+            total.add(plan(session, spec, now))
+            session.commit()
+    return total
+
+
+def fail_stuck(session: Session, now: datetime) -> int:
+    """Fail sends left in `sending` by a worker that died (the caller commits)."""
+    table = AutomationSend.__table__
+    rows = session.execute(
+        update(table)
+        .where(table.c.state == SendState.SENDING.value, table.c.claimed_at < now - STUCK_AFTER)
+        .values(state=SendState.FAILED.value, error=STUCK_MESSAGE, finished_at=now, updated_at=now)
+        .returning(table.c.id, table.c.state, table.c.contact_id, table.c.appointment_id, table.c.channel,
+                   table.c.automation_id, table.c.reason, table.c.error)
+    ).all()
+    by_automation: dict[int, list[object]] = {}
+    for row in rows:
+        by_automation.setdefault(row.automation_id, []).append(row)
+    for automation_id, group in by_automation.items():
+        automation = session.get(Automation, automation_id)
+        if automation is not None:
+            add_outcome_events(session, automation, group, now)
+    return len(rows)
+
+
+def _claimable(now: datetime) -> object:
+    return or_(
+        and_(AutomationSend.state == SendState.PENDING.value, AutomationSend.due_at <= now),
+        and_(AutomationSend.state == SendState.QUEUED.value, AutomationSend.queued_at < now - REQUEUE_AFTER),
+    )
+
+
+def queue_due(
+    database: Database, now: datetime, batch_size: int, enqueue: Callable[[list[int]], None]
+) -> tuple[int, int]:
+    """Mark due sends queued in batches and enqueue one job per batch; return (sends, batches)."""
+    table = AutomationSend.__table__
+    sends = batches = 0
+    with database.session() as session:
+        ids = list(
+            session.scalars(
+                select(AutomationSend.id)
+                .where(_claimable(now))
+                .order_by(AutomationSend.due_at, AutomationSend.id)
+            )
+        )
+        session.commit()
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start : start + batch_size]
+            won = sorted(
+                session.scalars(
+                    update(table)
+                    .where(table.c.id.in_(chunk), _claimable(now))
+                    .values(state=SendState.QUEUED.value, queued_at=now, updated_at=now)
+                    .returning(table.c.id)
+                )
+            )
+            session.commit()
+            if won:
+                # After the commit: the job must find its sends queued.
+                enqueue(won)
+                sends += len(won)
+                batches += 1
+    return sends, batches
+
+
+def dispatch(
+    database: Database, clock: Clock, *, batch_size: int, enqueue: Callable[[list[int]], None]
+) -> DispatchResult:
+    """One pass: plan, fail stuck sends, queue what is due."""
+    now = clock.now()
+    planned = plan_all(database, now)
+    with database.session() as session:
+        stuck = fail_stuck(session, now)
+        session.commit()
+    sends, batches = queue_due(database, now, batch_size, enqueue)
+    result = DispatchResult(planned.pending, planned.skipped, sends, batches, stuck)
+    if sends or planned.pending or planned.skipped or stuck:
+        log.info("automations dispatch: %s", result.as_dict())
+    return result

@@ -1,0 +1,515 @@
+"""Sending a batch of due sends: re-check everything, claim each send once, hand it over, record.
+
+Per send: read the appointment, the contact and their consent again (and the appointment from
+Cliniko when the last pull is stale); skip or postpone what no longer qualifies; otherwise
+claim the send with a compare-and-set to `sending` and commit *before* talking to the provider.
+A send is claimed at most once, so a retried job or a second worker can never send it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from oncord.automations.reasons import Reason
+from oncord.automations.refresh import AppointmentRefresher
+from oncord.automations.rules import (
+    SEND,
+    AutomationSpec,
+    Verdict,
+    check_appointment,
+    check_contact,
+    skip,
+    spec_of,
+    too_late,
+    wait,
+)
+from oncord.automations.status import add_outcome_events, transition
+from oncord.clock import Clock
+from oncord.config import Settings
+from oncord.db import Database
+from oncord.integration import active_connection
+from oncord.messaging.email import EmailSender, OutgoingEmail, message_id_for
+from oncord.messaging.errors import NotConfigured, SendError
+from oncord.messaging.profile import MessagingProfile, appointment_time_zone, load_profile, public_base_url
+from oncord.messaging.sms import OutgoingSms, SmsProvider
+from oncord.messaging.templates import TemplateProblem, merge_data, render_email, render_text
+from oncord.messaging.unsubscribe import unsubscribe_url
+from oncord.models import Appointment, Automation, AutomationSend, Contact, SendState, Trigger
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# Sends claimed and recorded together; a worker dying mid-chunk strands at most this many.
+CHUNK_SIZE = 25
+# Waits after the 1st, 2nd, ... failed attempt.
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
+OPEN_STATES = (SendState.PENDING.value, SendState.QUEUED.value)
+
+
+@dataclass
+class BatchResult:
+    """What happened to each send of a batch."""
+
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    waiting: int = 0
+    retrying: int = 0
+    # Already taken or finished by someone else (another worker, an earlier run of this job).
+    not_ours: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """For the job result."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class Transports:
+    """The e-mail sender and SMS provider of one batch, opened on first use and closed at the end."""
+
+    make_email: Callable[[], EmailSender]
+    make_sms: Callable[[], SmsProvider]
+    _email: EmailSender | None = None
+    _sms: SmsProvider | None = None
+    _errors: dict[str, NotConfigured] = field(default_factory=dict)
+
+    def email(self) -> EmailSender:
+        """The e-mail sender (raises NotConfigured, remembered for the rest of the batch)."""
+        if "email" in self._errors:
+            raise self._errors["email"]
+        if self._email is None:
+            try:
+                self._email = self.make_email()
+            except NotConfigured as exc:
+                self._errors["email"] = exc
+                raise
+        return self._email
+
+    def sms(self) -> SmsProvider:
+        """The SMS provider (raises NotConfigured, remembered for the rest of the batch)."""
+        if "sms" in self._errors:
+            raise self._errors["sms"]
+        if self._sms is None:
+            try:
+                self._sms = self.make_sms()
+            except NotConfigured as exc:
+                self._errors["sms"] = exc
+                raise
+        return self._sms
+
+    def close(self) -> None:
+        """Close whatever was opened."""
+        for transport in (self._email, self._sms):
+            if transport is not None:
+                transport.close()
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered message ready for its channel."""
+
+    to: str
+    subject: str | None
+    body: str
+    email: OutgoingEmail | None = None
+    sms: OutgoingSms | None = None
+
+
+@dataclass
+class _Claim:
+    """A send this worker claimed, with its rendered message."""
+
+    send: AutomationSend
+    spec: AutomationSpec
+    contact_id: int
+    message: Message
+    attempts: int
+
+
+class BatchSender:
+    """Processes sends by id, a chunk at a time; everything it needs is passed in (no Flask).
+
+    Per chunk: one read of the sends with their appointments and contacts, the decisions, one
+    compare-and-set claim committed before anything is handed over, the sends, then one write of
+    the outcomes. A worker that dies mid-chunk leaves its claims in `sending`, which the
+    dispatcher later fails as "may have gone" rather than sending again.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        settings: Settings,
+        transports: Transports,
+        *,
+        worker_id: str,
+        refresher: AppointmentRefresher | None = None,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.settings = settings
+        self.transports = transports
+        self.worker_id = worker_id
+        self.refresher = refresher
+        self.chunk_size = chunk_size
+
+    def run(self, send_ids: Sequence[int]) -> BatchResult:
+        """Process each send; a send that is not open (pending/queued) any more is left alone."""
+        result = BatchResult()
+        try:
+            with self.database.session() as session:
+                profile = load_profile(session, self.settings)
+                specs = self._specs(session, send_ids)
+                refresh = self.refresher is not None and self.refresher.needed(session, self.clock.now())
+                session.commit()
+                for start in range(0, len(send_ids), self.chunk_size):
+                    chunk = list(send_ids[start : start + self.chunk_size])
+                    self._chunk(session, chunk, specs, profile, refresh, result)
+        finally:
+            self.transports.close()
+            if self.refresher is not None:
+                self.refresher.close()
+        return result
+
+    def _specs(self, session: Session, send_ids: Sequence[int]) -> dict[int, AutomationSpec]:
+        connection = active_connection(session)
+        ids = set(
+            session.scalars(select(AutomationSend.automation_id).where(AutomationSend.id.in_(send_ids)))
+        )
+        automations = session.scalars(select(Automation).where(Automation.id.in_(ids)))
+        return {a.id: spec_of(a, connection) for a in automations}
+
+    def _chunk(
+        self,
+        session: Session,
+        send_ids: list[int],
+        specs: dict[int, AutomationSpec],
+        profile: MessagingProfile,
+        refresh: bool,
+        result: BatchResult,
+    ) -> None:
+        now = self.clock.now()
+        # Read again just before sending: the appointment as synced and the contact's consent now.
+        rows = session.execute(
+            select(AutomationSend, Appointment, Contact)
+            .outerjoin(Appointment, Appointment.id == AutomationSend.appointment_id)
+            .outerjoin(Contact, Contact.id == Appointment.contact_id)
+            .where(AutomationSend.id.in_(send_ids))
+            .order_by(AutomationSend.id)
+            .execution_options(populate_existing=True)
+        ).all()
+        result.not_ours += len(send_ids) - len(rows)
+        not_due: list[int] = []
+        skips: dict[str, list[AutomationSend]] = {}
+        waits: list[tuple[AutomationSend, Verdict]] = []
+        failures: list[tuple[AutomationSend, str]] = []
+        ready: list[tuple[AutomationSend, AutomationSpec, Contact, Message]] = []
+        for send, appointment, contact in rows:
+            if send.state not in OPEN_STATES:
+                result.not_ours += 1
+                continue
+            if send.due_at > now:
+                # Postponed (quiet hours, a reschedule) after it was queued: the dispatcher requeues it.
+                not_due.append(send.id)
+                continue
+            spec = specs[send.automation_id]
+            if refresh and appointment is not None and self.refresher is not None:
+                appointment = self.refresher.refresh(session, appointment, now)
+                linked = appointment.contact_id if appointment is not None else None
+                contact = session.get(Contact, linked) if linked else None
+            verdict, address = self._decide(spec, send, appointment, contact, profile, now)
+            if verdict.action == "skip":
+                skips.setdefault(verdict.reason or "", []).append(send)
+            elif verdict.action == "wait":
+                waits.append((send, verdict))
+            else:
+                assert appointment is not None and contact is not None and address is not None
+                try:
+                    message = self._render(spec, send, appointment, contact, address, profile)
+                except (TemplateProblem, NotConfigured) as exc:
+                    failures.append((send, str(exc.args[0]) if exc.args else str(exc)))
+                    continue
+                ready.append((send, spec, contact, message))
+        claims = self._settle(session, now, specs, not_due, skips, waits, failures, ready, result)
+        session.commit()
+        outcomes = [self._deliver(claim) for claim in claims]
+        self._record(session, outcomes, result)
+        session.commit()
+
+    def _decide(
+        self,
+        spec: AutomationSpec,
+        send: AutomationSend,
+        appointment: Appointment | None,
+        contact: Contact | None,
+        profile: MessagingProfile,
+        now: datetime,
+    ) -> tuple[Verdict, str | None]:
+        verdict = check_appointment(spec, appointment, now)
+        if verdict.go and too_late(spec, send.event_at, now):
+            verdict = skip(Reason.TOO_LATE)
+        if not verdict.go:
+            return verdict, None
+        verdict, address = check_contact(spec, contact, send.channel, self.settings.sms_default_region)
+        if not verdict.go:
+            return verdict, None
+        assert appointment is not None
+        return self._quiet_hours(spec, send.channel, appointment, profile, now), address
+
+    def _settle(
+        self,
+        session: Session,
+        now: datetime,
+        specs: dict[int, AutomationSpec],
+        not_due: list[int],
+        skips: dict[str, list[AutomationSend]],
+        waits: list[tuple[AutomationSend, Verdict]],
+        failures: list[tuple[AutomationSend, str]],
+        ready: list[tuple[AutomationSend, AutomationSpec, Contact, Message]],
+        result: BatchResult,
+    ) -> list[_Claim]:
+        """Write every decision with compare-and-set; return the claims this worker won."""
+        table = AutomationSend.__table__
+        if not_due:
+            session.execute(
+                update(table)
+                .where(table.c.id.in_(not_due), table.c.state == SendState.QUEUED.value)
+                .values(state=SendState.PENDING.value, updated_at=now)
+            )
+            result.waiting += len(not_due)
+        by_id = {send.id: send for group in skips.values() for send in group}
+        for reason, group in skips.items():
+            won = set(session.scalars(
+                update(table)
+                .where(table.c.id.in_([s.id for s in group]), table.c.state.in_(OPEN_STATES))
+                .values(state=SendState.SKIPPED.value, reason=reason, finished_at=now, updated_at=now)
+                .returning(table.c.id)
+            ))
+            result.skipped += len(won)
+            result.not_ours += len(group) - len(won)
+            skipped = [by_id[i] for i in sorted(won)]
+            for automation_id in {s.automation_id for s in skipped}:
+                rows = [_Row(s.id, SendState.SKIPPED.value, s.contact_id, s.appointment_id, s.channel,
+                             reason=reason) for s in skipped if s.automation_id == automation_id]
+                add_outcome_events(session, specs[automation_id], rows, now)
+        for send, verdict in waits:
+            assert verdict.until is not None
+            moved = transition(session, send.id, OPEN_STATES, now, state=SendState.PENDING.value,
+                               due_at=verdict.until, reason=verdict.reason, queued_at=None)
+            if moved:
+                result.waiting += 1
+            else:
+                result.not_ours += 1
+        for send, error in failures:
+            if transition(session, send.id, OPEN_STATES, now, state=SendState.FAILED.value, error=error,
+                          finished_at=now, reason=None):
+                row = _Row(send.id, SendState.FAILED.value, send.contact_id, send.appointment_id,
+                           send.channel, error=error)
+                add_outcome_events(session, specs[send.automation_id], [row], now)
+                result.failed += 1
+            else:
+                result.not_ours += 1
+        if not ready:
+            return []
+        won = set(session.scalars(
+            update(table)
+            .where(table.c.id.in_([send.id for send, *_ in ready]), table.c.state.in_(OPEN_STATES))
+            .values(state=SendState.SENDING.value, attempts=table.c.attempts + 1, claimed_at=now,
+                    claimed_by=self.worker_id, reason=None, updated_at=now)
+            .returning(table.c.id)
+        ))
+        result.not_ours += len(ready) - len(won)
+        return [_Claim(send, spec, contact.id, message, send.attempts + 1)
+                for send, spec, contact, message in ready if send.id in won]
+
+    def _quiet_hours(
+        self,
+        spec: AutomationSpec,
+        channel: str,
+        appointment: Appointment,
+        profile: MessagingProfile,
+        now: datetime,
+    ) -> Verdict:
+        quiet = profile.quiet_hours.get(channel)
+        if quiet is None:
+            return SEND
+        ends = quiet.ends_at(now, appointment_time_zone(appointment, profile))
+        if ends is None:
+            return SEND
+        if spec.trigger == Trigger.UPCOMING and ends >= appointment.starts_at:
+            return skip(Reason.QUIET_HOURS_TOO_LONG)
+        return wait(Reason.QUIET_HOURS, ends)
+
+    def _render(
+        self,
+        spec: AutomationSpec,
+        send: AutomationSend,
+        appointment: Appointment,
+        contact: Contact,
+        address: str,
+        profile: MessagingProfile,
+    ) -> Message:
+        data = merge_data(
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            starts_at=appointment.starts_at,
+            time_zone=appointment_time_zone(appointment, profile),
+            appointment_type=appointment.appointment_type.name if appointment.appointment_type else None,
+            practitioner=appointment.practitioner.display_name if appointment.practitioner else None,
+            business=appointment.business.name if appointment.business else None,
+            book_now_url=profile.book_now_url,
+        )
+        reference = f"automation-send:{send.id}"
+        base = public_base_url(self.settings)
+        if send.channel == "email":
+            return build_email(spec.email_subject, spec.email_body, data, address=address, contact=contact,
+                               profile=profile, base_url=base, secret_key=self.settings.secret_key,
+                               reference=reference)
+        return build_sms(spec.sms_body, data, address=address, contact=contact, marketing=not spec.is_service,
+                         base_url=base, secret_key=self.settings.secret_key, reference=reference)
+
+    def _deliver(self, claim: _Claim) -> tuple[_Claim, str, dict[str, Any]]:
+        """Hand one claimed message over; (claim, outcome state, values to store)."""
+        message = claim.message
+        values: dict[str, Any] = {"to_address": message.to, "subject": message.subject, "body": message.body,
+                                  "contact_id": claim.contact_id}
+        try:
+            if message.email is not None:
+                provider_id = self.transports.email().send(message.email)
+            else:
+                assert message.sms is not None
+                provider_id = self.transports.sms().send(message.sms)
+        except SendError as exc:
+            now = self.clock.now()
+            if exc.retryable and claim.attempts < MAX_ATTEMPTS:
+                delay = BACKOFF[min(claim.attempts, len(BACKOFF)) - 1]
+                return claim, SendState.PENDING.value, {
+                    **values, "due_at": now + delay, "reason": Reason.RETRY.value, "error": exc.message,
+                    "queued_at": None, "updated_at": now}
+            error = exc.message
+            if exc.retryable:
+                error = f"{error} (gave up after {claim.attempts} attempts)"
+            return claim, SendState.FAILED.value, {
+                **values, "error": error, "finished_at": now, "updated_at": now}
+        now = self.clock.now()
+        return claim, SendState.SENT.value, {
+            **values, "sent_at": now, "finished_at": now, "provider_message_id": provider_id[:255],
+            "error": None, "updated_at": now}
+
+    def _record(self, session: Session, outcomes: list[tuple[_Claim, str, dict[str, Any]]],
+                result: BatchResult) -> None:
+        """Store the outcomes (only over this worker's own `sending` claims) and their feed entries."""
+        table = AutomationSend.__table__
+        groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for claim, state, values in outcomes:
+            key = (state, tuple(sorted(values)))
+            params = {"b_id": claim.send.id, **{f"b_{k}": v for k, v in values.items()}}
+            groups.setdefault(key, []).append(params)
+        for (state, columns), params in groups.items():
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"), table.c.state == SendState.SENDING.value,
+                       table.c.claimed_by == self.worker_id)
+                .values(state=state, **{c: bindparam(f"b_{c}") for c in columns})
+            )
+            session.execute(statement, params)
+        now = self.clock.now()
+        finished: dict[int, tuple[AutomationSpec, list[_Row]]] = {}
+        for claim, state, values in outcomes:
+            if state == SendState.PENDING.value:
+                result.retrying += 1
+                continue
+            if state == SendState.SENT.value:
+                result.sent += 1
+            else:
+                result.failed += 1
+            send = claim.send
+            row = _Row(send.id, state, claim.contact_id, send.appointment_id, send.channel,
+                       error=values.get("error"), to_address=values["to_address"], subject=values["subject"],
+                       body=values["body"])
+            finished.setdefault(claim.spec.id, (claim.spec, []))[1].append(row)
+        for spec, rows in finished.values():
+            add_outcome_events(session, spec, rows, now)
+
+
+@dataclass
+class _Row:
+    id: int
+    state: str
+    contact_id: int | None
+    appointment_id: int
+    channel: str
+    reason: str | None = None
+    error: str | None = None
+    to_address: str | None = None
+    subject: str | None = None
+    body: str | None = None
+
+
+def build_email(
+    subject_source: str,
+    body_source: str,
+    data: dict[str, str],
+    *,
+    address: str,
+    contact: Contact,
+    profile: MessagingProfile,
+    base_url: str,
+    secret_key: str,
+    reference: str,
+) -> Message:
+    """Render an e-mail to a contact with sender identification and its unsubscribe link."""
+    if not profile.email_ready:
+        raise NotConfigured(
+            "No sender name and address are set for e-mails. An admin can set them in Settings → Messaging."
+        )
+    assert profile.sender_email is not None and profile.sender_name is not None
+    link = unsubscribe_url(base_url, secret_key, contact.id, "email")
+    rendered = render_email(subject_source, body_source, data, sender_name=profile.sender_name,
+                            footer=profile.footer, unsubscribe_url=link)
+    email = OutgoingEmail(
+        to_address=address,
+        to_name=contact.full_name if (contact.first_name or contact.last_name) else None,
+        from_address=profile.sender_email,
+        from_name=profile.sender_name,
+        reply_to=profile.reply_to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        unsubscribe_url=link,
+        message_id=message_id_for(reference, profile.sender_email),
+        reference=reference,
+    )
+    return Message(to=address, subject=rendered.subject, body=rendered.text, email=email)
+
+
+def build_sms(
+    body_source: str,
+    data: dict[str, str],
+    *,
+    address: str,
+    contact: Contact,
+    marketing: bool,
+    base_url: str,
+    secret_key: str,
+    reference: str,
+) -> Message:
+    """Render an SMS; a marketing SMS ends with its opt-out link (sender ids cannot take replies)."""
+    body = render_text(body_source, data)
+    if marketing:
+        body = f"{body}\n{opt_out_text(base_url, secret_key, contact.id)}"
+    sms = OutgoingSms(to=address, body=body, reference=reference)
+    return Message(to=address, subject=None, body=body, sms=sms)
+
+
+def opt_out_text(base_url: str, secret_key: str, contact_id: int) -> str:
+    """The opt-out line of a marketing SMS."""
+    return f"Opt out: {unsubscribe_url(base_url, secret_key, contact_id, 'sms')}"

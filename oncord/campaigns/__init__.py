@@ -1,0 +1,1 @@
+"""Campaigns: appointment-based audiences, composing, sending in batches, and the report."""

@@ -1,0 +1,340 @@
+"""A campaign's message for one contact: merge fields, sender identification, unsubscribe link.
+
+Everything is built from the shared messaging parts: the sandboxed templates, the e-mail with
+its RFC 8058 headers, the signed unsubscribe links and the SMS segment counter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy.orm import Session
+
+from oncord.campaigns.audience import RECEIVE, reason_text
+from oncord.clock import Clock
+from oncord.config import Settings
+from oncord.db import Database
+from oncord.messaging.email import OutgoingEmail, message_id_for
+from oncord.messaging.errors import NotConfigured, SendError
+from oncord.messaging.profile import (
+    MessagingProfile,
+    load_profile,
+    make_email_sender,
+    make_sms_provider,
+    public_base_url,
+)
+from oncord.messaging.sms import OutgoingSms, mobile_number
+from oncord.messaging.sms_segments import SegmentCount, count_segments
+from oncord.messaging.templates import (
+    MERGE_FIELDS,
+    TemplateProblem,
+    check_template,
+    merge_data,
+    render_email,
+    render_text,
+)
+from oncord.messaging.unsubscribe import unsubscribe_url
+from oncord.models import Campaign, Contact, MarketingStatus
+
+# A campaign is not about one appointment, so only the contact's own fields can be merged.
+CAMPAIGN_MERGE_FIELDS: dict[str, str] = {
+    name: MERGE_FIELDS[name] for name in ("first_name", "last_name", "book_now_url")
+}
+# Ids in unsubscribe links of the sample contact (length matters for the SMS counter).
+SAMPLE_CONTACT_ID = 100_000
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a campaign says, saved or still in the editor."""
+
+    channel: str
+    email_subject: str = ""
+    email_body: str = ""
+    sms_body: str = ""
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> Content:
+        """A saved campaign's content."""
+        return cls(campaign.channel, campaign.email_subject, campaign.email_body, campaign.sms_body)
+
+
+def template_problems(source: str) -> list[str]:
+    """Problems with a campaign template (syntax, or a merge field a campaign cannot fill in)."""
+    return check_template(source, CAMPAIGN_MERGE_FIELDS)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One contact's message, ready for its channel."""
+
+    to: str
+    subject: str | None
+    text: str
+    html: str | None = None
+    email: OutgoingEmail | None = None
+    sms: OutgoingSms | None = None
+
+
+def merge_for(contact: Contact, profile: MessagingProfile) -> dict[str, str]:
+    """The merge fields for a contact (appointment fields stay empty in a campaign)."""
+    return merge_data(
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        starts_at=None,
+        time_zone=profile.default_time_zone,
+        appointment_type=None,
+        practitioner=None,
+        business=profile.sender_name,
+        book_now_url=profile.book_now_url,
+    )
+
+
+def render_email_message(
+    content: Content,
+    contact: Contact,
+    address: str,
+    profile: MessagingProfile,
+    *,
+    base_url: str,
+    secret_key: str,
+    campaign_id: int | None,
+    reference: str,
+) -> Rendered:
+    """The e-mail: sender identification, text and HTML parts, the campaign's unsubscribe link and headers."""
+    if not profile.email_ready:
+        raise NotConfigured(
+            "No sender name and address are set for e-mails. An admin can set them in Settings → Messaging."
+        )
+    assert profile.sender_email is not None and profile.sender_name is not None
+    link = unsubscribe_url(base_url, secret_key, contact.id, "email", campaign_id)
+    rendered = render_email(
+        content.email_subject,
+        content.email_body,
+        merge_for(contact, profile),
+        sender_name=profile.sender_name,
+        footer=profile.footer,
+        unsubscribe_url=link,
+    )
+    email = OutgoingEmail(
+        to_address=address,
+        to_name=contact.full_name if (contact.first_name or contact.last_name) else None,
+        from_address=profile.sender_email,
+        from_name=profile.sender_name,
+        reply_to=profile.reply_to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        unsubscribe_url=link,
+        message_id=message_id_for(reference, profile.sender_email),
+        reference=reference,
+    )
+    return Rendered(to=address, subject=rendered.subject, text=rendered.text, html=rendered.html, email=email)
+
+
+def opt_out_line(base_url: str, secret_key: str, contact_id: int) -> str:
+    """The last line of every campaign SMS (sender ids cannot take replies, so a link)."""
+    return f"Opt out: {unsubscribe_url(base_url, secret_key, contact_id, 'sms')}"
+
+
+def render_sms_message(
+    content: Content,
+    contact: Contact,
+    address: str,
+    profile: MessagingProfile,
+    *,
+    base_url: str,
+    secret_key: str,
+    reference: str,
+) -> Rendered:
+    """The SMS with its opt-out line."""
+    body = render_text(content.sms_body, merge_for(contact, profile))
+    text = f"{body}\n{opt_out_line(base_url, secret_key, contact.id)}"
+    return Rendered(
+        to=address, subject=None, text=text, sms=OutgoingSms(to=address, body=text, reference=reference)
+    )
+
+
+def address_of(contact: Contact, channel: str, region: str) -> str | None:
+    """Where the message goes: the e-mail address, or the phone as an E.164 mobile number."""
+    if channel == "email":
+        return (contact.email or "").strip() or None
+    return mobile_number(contact.phone, region)
+
+
+def sample_contact() -> Contact:
+    """Who the preview shows when the audience has nobody yet."""
+    return Contact(
+        id=SAMPLE_CONTACT_ID,
+        first_name="Olivia",
+        last_name="Example",
+        email="olivia@example.com",
+        phone="0412 345 678",
+        email_marketing_status=MarketingStatus.SUBSCRIBED.value,
+        sms_marketing_status=MarketingStatus.SUBSCRIBED.value,
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The message as one contact would get it, and whether they would."""
+
+    contact_name: str
+    verdict: str
+    would_send: bool
+    subject: str | None = None
+    text: str | None = None
+    from_line: str | None = None
+    segments: SegmentCount | None = None
+    problem: str | None = None
+
+
+def _render(
+    content: Content,
+    contact: Contact,
+    address: str,
+    profile: MessagingProfile,
+    settings: Settings,
+    campaign_id: int | None,
+    reference: str,
+) -> Rendered:
+    base = public_base_url(settings)
+    if content.channel == "email":
+        return render_email_message(
+            content,
+            contact,
+            address,
+            profile,
+            base_url=base,
+            secret_key=settings.secret_key,
+            campaign_id=campaign_id,
+            reference=reference,
+        )
+    return render_sms_message(
+        content, contact, address, profile, base_url=base, secret_key=settings.secret_key, reference=reference
+    )
+
+
+def preview(
+    session: Session,
+    settings: Settings,
+    content: Content,
+    contact: Contact | None,
+    *,
+    campaign_id: int | None = None,
+    reason: str | None = None,
+) -> Preview:
+    """Render the message for a real contact (or the sample one) with whether they would receive it.
+
+    `reason` is the audience's verdict for that contact (RECEIVE or an exclusion reason).
+    """
+    profile = load_profile(session, settings)
+    person = contact if contact is not None else sample_contact()
+    address = address_of(person, content.channel, settings.sms_default_region)
+    if contact is None:
+        verdict, would = "Sample data: the audience has nobody yet.", False
+    elif reason not in (None, RECEIVE):
+        verdict, would = f"Would not be sent: {reason_text(reason or '', content.channel)}.", False
+    elif address is None:
+        what = "no e-mail address" if content.channel == "email" else "no valid mobile number"
+        verdict, would = f"Would not be sent: {what}.", False
+    else:
+        verdict, would = f"Would be sent to {address}.", True
+    from_line = None
+    if content.channel == "email" and profile.email_ready:
+        from_line = f"{profile.sender_name} <{profile.sender_email}>"
+    try:
+        rendered = _render(
+            content, person, address or "(none)", profile, settings, campaign_id, "campaign-preview"
+        )
+    except (TemplateProblem, NotConfigured) as exc:
+        return Preview(person.full_name, verdict, False, from_line=from_line, problem=str(exc.args[0]))
+    return Preview(
+        person.full_name,
+        verdict,
+        would,
+        subject=rendered.subject,
+        text=rendered.text,
+        from_line=from_line,
+        segments=count_segments(rendered.text) if content.channel == "sms" else None,
+    )
+
+
+@dataclass(frozen=True)
+class SmsCount:
+    """The SMS counter: the whole text with its opt-out line, or why it cannot be counted."""
+
+    count: SegmentCount | None
+    opt_out_length: int
+    problem: str | None = None
+
+
+def sms_count(session: Session, settings: Settings, body: str, contact: Contact | None) -> SmsCount:
+    """Characters and segments of the SMS as the contact (or the sample) would get it, opt-out included."""
+    person = contact if contact is not None else sample_contact()
+    opt_out = opt_out_line(public_base_url(settings), settings.secret_key, person.id)
+    problems = template_problems(body)
+    if problems:
+        return SmsCount(None, len(opt_out) + 1, problems[0])
+    profile = load_profile(session, settings)
+    try:
+        text = render_text(body, merge_for(person, profile))
+    except TemplateProblem as exc:
+        return SmsCount(None, len(opt_out) + 1, str(exc))
+    return SmsCount(count_segments(f"{text}\n{opt_out}"), len(opt_out) + 1)
+
+
+def send_test(
+    session: Session,
+    database: Database,
+    settings: Settings,
+    clock: Clock,
+    content: Content,
+    contact: Contact | None,
+    *,
+    to_email: str | None,
+    to_phone: str | None,
+) -> tuple[bool, str]:
+    """Send the message, filled in for the contact (or the sample), to the staff member; (ok, what happened).
+
+    Its unsubscribe link names nobody real, so clicking it in the test changes no one's consent.
+    """
+    profile = load_profile(session, settings)
+    person = replace_id(contact if contact is not None else sample_contact(), 0)
+    kind = "e-mail" if content.channel == "email" else "SMS"
+    address = to_email if content.channel == "email" else mobile_number(to_phone, settings.sms_default_region)
+    if not address:
+        what = "your e-mail address" if content.channel == "email" else "a valid mobile number"
+        return False, f"No test {kind} sent: enter {what}."
+    try:
+        rendered = _render(content, person, address, profile, settings, None, "campaign-test")
+        if rendered.email is not None:
+            email = replace(rendered.email, subject=f"[Test] {rendered.email.subject}", message_id=None)
+            sender = make_email_sender(settings, database, clock)
+            try:
+                sender.send(email)
+            finally:
+                sender.close()
+        else:
+            assert rendered.sms is not None
+            provider = make_sms_provider(settings, database, clock)
+            try:
+                provider.send(rendered.sms)
+            finally:
+                provider.close()
+    except (TemplateProblem, SendError) as exc:
+        return False, f"The test {kind} was not sent: {exc}"
+    return True, f"Test {kind} sent to {address}."
+
+
+def replace_id(contact: Contact, contact_id: int) -> Contact:
+    """A detached copy of the contact's merge fields under another id (for test sends)."""
+    return Contact(
+        id=contact_id,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email=contact.email,
+        phone=contact.phone,
+        email_marketing_status=contact.email_marketing_status,
+        sms_marketing_status=contact.sms_marketing_status,
+    )

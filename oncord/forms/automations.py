@@ -1,0 +1,253 @@
+"""The automation editor and the messaging settings form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from oncord.automations.editing import AutomationData
+from oncord.forms import choices
+from oncord.messaging.quiet_hours import format_hhmm, parse_hhmm
+from oncord.messaging.templates import check_template
+from oncord.models import Automation, Trigger
+
+TRIGGER_CHOICES = [
+    (Trigger.UPCOMING.value, "Upcoming appointment (a reminder before it starts)"),
+    (Trigger.CANCELLED.value, "The contact cancelled the appointment"),
+    (Trigger.DID_NOT_ARRIVE.value, "The contact did not arrive"),
+    (Trigger.FINISHED.value, "The contact finished the appointment"),
+]
+UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 24 * 60}
+UNIT_CHOICES = [("hours", "hours"), ("days", "days"), ("minutes", "minutes")]
+KIND_CHOICES = [
+    ("marketing", "Marketing: only contacts Subscribed on the channel"),
+    ("service", "Service message (appointment reminder): also contacts whose consent is Pending, "
+                "never Unsubscribed"),
+]
+MAX_OFFSET_MINUTES = 60 * 24 * 60
+MAX_SMS_TEMPLATE = 1000
+
+DEFAULT_SUBJECT = "Reminder: your {{ appointment_type }} on {{ appointment_date }}"
+DEFAULT_BODY = (
+    "Hi {{ first_name }},\n\n"
+    "This is a reminder of your {{ appointment_type }} with {{ practitioner }} at {{ business }} on "
+    "{{ appointment_start }}.\n\n"
+    "If you need to change it, you can book online: {{ book_now_url }}\n\n"
+    "See you soon!"
+)
+DEFAULT_SMS = (
+    "Hi {{ first_name }}, a reminder of your appointment with {{ practitioner }} on {{ appointment_start }}."
+)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _template(field_label: str) -> Any:
+    def check(_form: FlaskForm, field: Any) -> None:
+        problems = check_template(field.data or "")
+        if problems:
+            raise ValidationError(f"{field_label}: {problems[0]}")
+
+    return check
+
+
+class AutomationForm(FlaskForm):
+    """Trigger, timing, filters, channels and templates of one automation."""
+
+    name = StringField("Name", validators=[InputRequired("Give the automation a name."), Length(max=255)])
+    enabled = BooleanField("On: send messages as appointments qualify")
+    trigger = SelectField("When", choices=choices(TRIGGER_CHOICES))
+    timing_amount = IntegerField(
+        "How long", default=24, render_kw={"min": 0, "max": 1000},
+        validators=[Optional(), NumberRange(min=0, max=1000, message="Enter a number from 0 to 1000.")],
+    )
+    timing_unit = SelectField("Unit", choices=choices(UNIT_CHOICES), default="hours")
+    require_arrived = BooleanField("Only appointments marked arrived")
+    send_when_booked_late = BooleanField(
+        "If an appointment is booked after its reminder time, send the reminder at once", default=True
+    )
+    message_kind = RadioField("Kind of message", choices=choices(KIND_CHOICES), default="marketing")
+    appointment_types = MultiCheckboxField("Appointment types", coerce=int, validate_choice=False)
+    practitioners = MultiCheckboxField("Practitioners", coerce=int, validate_choice=False)
+    send_email = BooleanField("Send an e-mail", default=True)
+    email_subject = StringField("Subject", default=DEFAULT_SUBJECT,
+                                validators=[Length(max=300), _template("Subject")])
+    email_body = TextAreaField("E-mail", default=DEFAULT_BODY,
+                               validators=[Length(max=20_000), _template("E-mail")],
+                               render_kw={"rows": 10})
+    send_sms = BooleanField("Send an SMS")
+    sms_body = TextAreaField("SMS", default=DEFAULT_SMS,
+                             validators=[Length(max=MAX_SMS_TEMPLATE), _template("SMS")],
+                             render_kw={"rows": 4})
+    # Not saved: who the preview and the test use.
+    preview_contact = SelectField("Preview with", coerce=int, validate_choice=False, default=0)
+    test_email = EmailField("Test e-mail to", validators=[Optional(), Email("Enter a valid e-mail address.")])
+    test_phone = StringField("Test SMS to", validators=[Optional(), Length(max=40)],
+                             render_kw={"placeholder": "0412 345 678"})
+
+    def set_choices(self, appointment_types: list[tuple[int, str]], practitioners: list[tuple[int, str]],
+                    contacts: list[tuple[int, str]]) -> None:
+        """Fill the filter and preview lists from Cliniko's lists and the contacts."""
+        self.appointment_types.choices = choices(appointment_types)
+        self.practitioners.choices = choices(practitioners)
+        self.preview_contact.choices = choices([(0, "Sample data (Olivia Example)"), *contacts])
+
+    @classmethod
+    def for_automation(cls, automation: Automation) -> AutomationForm:
+        """The form filled from a saved automation."""
+        amount, unit = split_offset(automation.offset_minutes)
+        return cls(
+            data={
+                "name": automation.name, "enabled": automation.enabled, "trigger": automation.trigger,
+                "timing_amount": amount, "timing_unit": unit, "require_arrived": automation.require_arrived,
+                "send_when_booked_late": automation.send_when_booked_late,
+                "message_kind": "service" if automation.is_service else "marketing",
+                "appointment_types": [t.id for t in automation.appointment_types],
+                "practitioners": [p.id for p in automation.practitioners],
+                "send_email": automation.send_email, "email_subject": automation.email_subject,
+                "email_body": automation.email_body, "send_sms": automation.send_sms,
+                "sms_body": automation.sms_body,
+            }
+        )
+
+    def offset_minutes(self) -> int:
+        """The timing in minutes."""
+        return (self.timing_amount.data or 0) * UNIT_MINUTES.get(self.timing_unit.data or "hours", 60)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Field checks plus the rules that span fields."""
+        valid = super().validate(extra_validators)
+        if not self.send_email.data and not self.send_sms.data:
+            self.form_errors.append("Choose at least one channel: e-mail, SMS or both.")
+            valid = False
+        if self.send_email.data:
+            if not (self.email_subject.data or "").strip():
+                self.email_subject.errors = [*self.email_subject.errors, "Enter a subject for the e-mail."]
+                valid = False
+            if not (self.email_body.data or "").strip():
+                self.email_body.errors = [*self.email_body.errors, "Write the e-mail."]
+                valid = False
+        if self.send_sms.data and not (self.sms_body.data or "").strip():
+            self.sms_body.errors = [*self.sms_body.errors, "Write the SMS."]
+            valid = False
+        minutes = self.offset_minutes()
+        if self.trigger.data == Trigger.UPCOMING and minutes < 60:
+            self.timing_amount.errors = [*self.timing_amount.errors,
+                                         "A reminder goes at least 1 hour before the appointment."]
+            valid = False
+        if minutes > MAX_OFFSET_MINUTES:
+            self.timing_amount.errors = [*self.timing_amount.errors, "Choose at most 60 days."]
+            valid = False
+        if self.message_kind.data == "service" and self.trigger.data != Trigger.UPCOMING:
+            self.message_kind.errors = [
+                *self.message_kind.errors,
+                "Only appointment reminders can be service messages; follow-ups are marketing and go "
+                "to Subscribed contacts only.",
+            ]
+            valid = False
+        return valid
+
+    def to_data(self) -> AutomationData:
+        """What to save."""
+        return AutomationData(
+            name=self.name.data or "",
+            enabled=bool(self.enabled.data),
+            trigger=self.trigger.data or Trigger.UPCOMING.value,
+            offset_minutes=self.offset_minutes(),
+            require_arrived=bool(self.require_arrived.data),
+            send_when_booked_late=bool(self.send_when_booked_late.data),
+            is_service=self.message_kind.data == "service",
+            appointment_type_ids=list(self.appointment_types.data or []),
+            practitioner_ids=list(self.practitioners.data or []),
+            send_email=bool(self.send_email.data),
+            email_subject=self.email_subject.data or "",
+            email_body=self.email_body.data or "",
+            send_sms=bool(self.send_sms.data),
+            sms_body=self.sms_body.data or "",
+        )
+
+
+def split_offset(minutes: int) -> tuple[int, str]:
+    """1440 -> (1, "days"), 120 -> (2, "hours"), 90 -> (90, "minutes")."""
+    if minutes and minutes % (24 * 60) == 0:
+        return minutes // (24 * 60), "days"
+    if minutes % 60 == 0:
+        return minutes // 60, "hours"
+    return minutes, "minutes"
+
+
+class ToggleForm(FlaskForm):
+    """The on/off switch of the list."""
+
+    enabled = BooleanField("On")
+
+
+def _hhmm(_form: FlaskForm, field: Any) -> None:
+    if field.data:
+        try:
+            parse_hhmm(field.data)
+        except ValueError as exc:
+            raise ValidationError("Enter a time like 20:00.") from exc
+
+
+_EMAIL = Email("Enter a valid e-mail address.")
+
+
+class MessagingSettingsForm(FlaskForm):
+    """Who messages come from, and when each channel stays quiet."""
+
+    sender_name = StringField("Sender name", validators=[Optional(), Length(max=255)],
+                              render_kw={"placeholder": "Sunnyside Physio"})
+    sender_email = EmailField("Sender e-mail address", validators=[Optional(), _EMAIL, Length(max=255)])
+    reply_to_email = EmailField("Replies go to (optional)", validators=[Optional(), _EMAIL, Length(max=255)])
+    sender_details = TextAreaField(
+        "Clinic details in every e-mail footer", validators=[Optional(), Length(max=1000)],
+        render_kw={"rows": 3, "placeholder": "12 Beach Road, St Kilda VIC 3182\n03 9000 0000"},
+    )
+    email_quiet_start = StringField("No e-mails from", validators=[Optional(), _hhmm],
+                                    render_kw={"placeholder": "21:00", "inputmode": "numeric"})
+    email_quiet_end = StringField("until", validators=[Optional(), _hhmm],
+                                  render_kw={"placeholder": "07:00", "inputmode": "numeric"})
+    sms_quiet_start = StringField("No SMS from", validators=[Optional(), _hhmm],
+                                  render_kw={"placeholder": "20:00", "inputmode": "numeric"})
+    sms_quiet_end = StringField("until", validators=[Optional(), _hhmm],
+                                render_kw={"placeholder": "08:00", "inputmode": "numeric"})
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Sender name and address go together; quiet hours need both ends."""
+        valid = super().validate(extra_validators)
+        if bool(self.sender_name.data) != bool(self.sender_email.data):
+            target = self.sender_email if self.sender_name.data else self.sender_name
+            target.errors = [*target.errors, "E-mails need both a sender name and a sender address."]
+            valid = False
+        for channel in ("email", "sms"):
+            start, end = getattr(self, f"{channel}_quiet_start"), getattr(self, f"{channel}_quiet_end")
+            if bool(start.data) != bool(end.data):
+                missing = end if start.data else start
+                missing.errors = [*missing.errors, "Enter both times, or neither for no quiet hours."]
+                valid = False
+        return valid
+
+    @staticmethod
+    def quiet_data(row: Any) -> dict[str, str]:
+        """The stored quiet hours as form values."""
+        return {name: format_hhmm(getattr(row, name)) for name in
+                ("email_quiet_start", "email_quiet_end", "sms_quiet_start", "sms_quiet_end")}

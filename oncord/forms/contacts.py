@@ -1,0 +1,139 @@
+"""The contacts list filters (GET, no CSRF) and the contact edit form."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, IntegerField, SearchField, SelectField, StringField, TelField
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from oncord.contacts.queries import SORTS, ContactFilters
+from oncord.forms import choices
+from oncord.models import MarketingStatus
+
+STATUS_LABELS = {
+    MarketingStatus.SUBSCRIBED.value: "Subscribed",
+    MarketingStatus.PENDING.value: "Pending",
+    MarketingStatus.UNSUBSCRIBED.value: "Unsubscribed",
+}
+
+
+class ContactFilterForm(FlaskForm):
+    """Search, filters, sort and page of the contacts list, read from the query string."""
+
+    class Meta:
+        csrf = False  # a GET that changes nothing
+
+    q = SearchField("Search", validators=[Optional(), Length(max=200)])
+    email_status = SelectField("E-mail", choices=choices([("", "Any e-mail status"), *STATUS_LABELS.items()]))
+    sms_status = SelectField("SMS", choices=choices([("", "Any SMS status"), *STATUS_LABELS.items()]))
+    linked = SelectField("Cliniko", choices=choices([("", "Linked or not"), ("yes", "Linked to Cliniko"),
+                                                     ("no", "Not in Cliniko")]))
+    practitioner = SelectField("Seen by", choices=choices([("", "Any practitioner")]), validate_choice=False)
+    sort = SelectField("Sort", choices=choices((key, label) for key, (label, _order) in SORTS.items()))
+    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+    def set_practitioners(self, people: list[tuple[int, str]]) -> None:
+        """Offer these practitioners in the "seen by" filter."""
+        options = [("", "Any practitioner"), *((str(i), name) for i, name in people)]
+        self.practitioner.choices = choices(options)
+
+    def filters(self) -> ContactFilters:
+        """The list state; anything invalid falls back to its default rather than failing."""
+        self.validate()
+
+        def clean(field: Any, default: Any = "") -> Any:
+            return default if field.errors or field.data in (None, "None") else field.data
+
+        practitioner = clean(self.practitioner)
+        return ContactFilters(
+            q=clean(self.q).strip(),
+            email_status=clean(self.email_status),
+            sms_status=clean(self.sms_status),
+            linked=clean(self.linked),
+            practitioner_id=int(practitioner) if str(practitioner).isdigit() else None,
+            sort=clean(self.sort, "name") or "name",
+            page=clean(self.page, 1) or 1,
+        )
+
+
+def _email(_form: FlaskForm, field: Any) -> None:
+    if not field.data:
+        return
+    try:
+        field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError(f"This is not a valid e-mail address: {exc}") from exc
+
+
+class ContactForm(FlaskForm):
+    """Everything staff may change on a contact, marketing status included."""
+
+    first_name = StringField("First name", validators=[Length(max=255)])
+    last_name = StringField("Last name", validators=[Length(max=255)])
+    email = EmailField("E-mail", validators=[Optional(), Length(max=255), _email])
+    phone = TelField("Mobile phone", validators=[Optional(), Length(max=64)])
+    date_of_birth = DateField("Date of birth", validators=[Optional()],
+                              render_kw={"max": "9999-12-31"})
+    address_1 = StringField("Address", validators=[Length(max=255)])
+    address_2 = StringField("Address line 2", validators=[Length(max=255)])
+    address_3 = StringField("Address line 3", validators=[Length(max=255)])
+    city = StringField("City / suburb", validators=[Length(max=255)])
+    state = StringField("State", validators=[Length(max=255)])
+    post_code = StringField("Post code", validators=[Length(max=32)])
+    country = StringField("Country", validators=[Length(max=255)])
+    email_marketing_status = SelectField("E-mail marketing", choices=choices(STATUS_LABELS.items()))
+    sms_marketing_status = SelectField("SMS marketing", choices=choices(STATUS_LABELS.items()))
+
+    def __init__(self, *args: Any, region: str = "AU", today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.region = region
+        self.today = today
+
+    def validate_date_of_birth(self, field: Any) -> None:
+        """Not in the future, and a four-digit year."""
+        if field.data is None:
+            return
+        if field.data > self.today:
+            raise ValidationError("The date of birth cannot be in the future.")
+        if field.data.year < 1900:
+            raise ValidationError("Enter the year in full, e.g. 1984.")
+
+    def validate_first_name(self, field: Any) -> None:
+        """A contact needs a name staff can find it by."""
+        if not (field.data or "").strip() and not (self.last_name.data or "").strip():
+            raise ValidationError("Enter a first or last name.")
+
+    def validate_phone(self, field: Any) -> None:
+        """A real number for the contact's country, stored in international format."""
+        if not field.data:
+            return
+        try:
+            number = phonenumbers.parse(field.data, self.region)
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationError("This is not a phone number. Enter it like 0412 345 678.") from exc
+        reason = phonenumbers.is_possible_number_with_reason(number)
+        if reason in (phonenumbers.ValidationResult.TOO_SHORT, phonenumbers.ValidationResult.INVALID_LENGTH):
+            raise ValidationError("This number is too short. Enter it in full, like 0412 345 678.")
+        if reason == phonenumbers.ValidationResult.TOO_LONG:
+            raise ValidationError("This number has too many digits. Check it and try again.")
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError(
+                "This number is not valid. Check the digits; for a number outside "
+                f"{self.region}, start with + and the country code."
+            )
+        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    def values(self) -> dict[str, Any]:
+        """The cleaned values, blank text as None for optional columns."""
+        values: dict[str, Any] = {}
+        for name, field in self._fields.items():
+            if name == "csrf_token":
+                continue
+            data = field.data.strip() if isinstance(field.data, str) else field.data
+            values[name] = data if data != "" or name in ("first_name", "last_name") else None
+        return values

@@ -1,0 +1,107 @@
+"""Unsubscribe links: a signed token per contact and channel, and applying it at once."""
+
+from __future__ import annotations
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
+
+from oncord.clock import Clock
+from oncord.models import ActivityEvent, ActivityKind, ConsentChange, ConsentSource, Contact, MarketingStatus
+from oncord.sync.outbox import record_changes
+
+_SALT = "oncord.unsubscribe.v1"
+_CHANNEL_CODES = {"email": "e", "sms": "s"}
+_CODE_CHANNELS = {v: k for k, v in _CHANNEL_CODES.items()}
+
+
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=_SALT)
+
+
+def make_token(secret_key: str, contact_id: int, channel: str, campaign_id: int | None = None) -> str:
+    """A short signed token naming the contact and channel (it never expires: links must keep working).
+
+    A campaign's e-mail also names the campaign, so its report can count who unsubscribed from it.
+    """
+    value: list[int | str] = [contact_id, _CHANNEL_CODES[channel]]
+    if campaign_id is not None:
+        value.append(campaign_id)
+    return _serializer(secret_key).dumps(value)
+
+
+def _read(secret_key: str, token: str) -> list[object] | None:
+    try:
+        value = _serializer(secret_key).loads(token)
+    except BadSignature:
+        return None
+    if (
+        not isinstance(value, list)
+        or len(value) not in (2, 3)
+        or not isinstance(value[0], int)
+        or value[1] not in _CODE_CHANNELS
+        or (len(value) == 3 and not isinstance(value[2], int))
+    ):
+        return None
+    return value
+
+
+def read_token(secret_key: str, token: str) -> tuple[int, str] | None:
+    """(contact id, channel) from a token, or None when it was not signed by us."""
+    value = _read(secret_key, token)
+    if value is None:
+        return None
+    return value[0], _CODE_CHANNELS[value[1]]  # type: ignore[return-value,index]
+
+
+def token_campaign(secret_key: str, token: str) -> int | None:
+    """The campaign a valid token names, or None (automations' links and plain links name none)."""
+    value = _read(secret_key, token)
+    return value[2] if value is not None and len(value) == 3 else None  # type: ignore[return-value]
+
+
+def unsubscribe_url(
+    base_url: str, secret_key: str, contact_id: int, channel: str, campaign_id: int | None = None
+) -> str:
+    """The public link that unsubscribes this contact from this channel."""
+    return f"{base_url.rstrip('/')}/u/{make_token(secret_key, contact_id, channel, campaign_id)}"
+
+
+def unsubscribe(
+    session: Session,
+    contact: Contact,
+    channel: str,
+    clock: Clock,
+    *,
+    source: str = ConsentSource.UNSUBSCRIBE_LINK.value,
+) -> bool:
+    """Mark the contact Unsubscribed on the channel, with history and a feed entry (caller commits).
+
+    A contact linked to Cliniko also gets an outbox row, so the push sync takes the change to
+    Cliniko's marketing acceptance; the caller schedules the push after its commit.
+    Returns False when the contact already was unsubscribed (nothing is recorded twice).
+    """
+    attribute = f"{channel}_marketing_status"
+    old = getattr(contact, attribute)
+    if old == MarketingStatus.UNSUBSCRIBED:
+        return False
+    now = clock.now()
+    new = MarketingStatus.UNSUBSCRIBED.value
+    setattr(contact, attribute, new)
+    contact.updated_at = now
+    session.add(
+        ConsentChange(
+            contact_id=contact.id, channel=channel, old_status=old, new_status=new, source=source,
+            occurred_at=now,
+        )
+    )
+    session.add(
+        ActivityEvent(
+            contact_id=contact.id,
+            kind=ActivityKind.CONSENT_CHANGED.value,
+            occurred_at=now,
+            created_at=now,
+            details={"channel": channel, "old": old, "new": new, "source": source},
+        )
+    )
+    record_changes(session, contact, [attribute], now)
+    return True

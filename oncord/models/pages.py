@@ -1,0 +1,44 @@
+"""Website pages staff build from blocks, and the clinic-wide settings the public site uses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from oncord.db import Base
+
+
+class Page(Base):
+    """A public page at /<slug>; `blocks` holds validated block values (never raw HTML)."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    published: Mapped[bool] = mapped_column(default=False)
+    blocks: Mapped[list[Any]]
+    # Bumped on every save; the editor sends the one it loaded so a second editor cannot
+    # silently overwrite the first.
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ClinicSettings(Base):
+    """Clinic-wide settings, one row (id 1): the name shown on public pages, the bookings address.
+
+    Named generically so other clinic-wide settings (sender name, ...) can join it.
+    """
+
+    __tablename__ = "clinic_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    clinic_name: Mapped[str | None] = mapped_column(String(200))
+    # The canonical address rebuilt from validated parts (oncord.bookings.urls).
+    bookings_url: Mapped[str | None] = mapped_column(String(2000))
+    updated_at: Mapped[datetime]

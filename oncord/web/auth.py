@@ -1,0 +1,165 @@
+"""Logging in and out, session expiry, and the login/admin guards other blueprints use."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
+from werkzeug.security import check_password_hash
+
+from oncord.accounts import users
+from oncord.accounts.throttle import LoginThrottle
+from oncord.context import clock, settings
+from oncord.db import get_session
+from oncord.forms.auth import LoginForm, PasswordForm
+from oncord.models import User
+from oncord.queue import get_redis
+from oncord.web.htmx import htmx, redirect_to, render_page
+
+bp = Blueprint("auth", __name__)
+
+
+def _throttle() -> LoginThrottle:
+    return LoginThrottle(get_redis())
+
+
+def safe_next(target: str | None) -> str | None:
+    """A same-site path to return to after login, or None for anything else."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@bp.before_app_request
+def load_logged_in_user() -> None:
+    """Put the logged-in user on g, ending sessions that expired or whose password changed."""
+    g.user = None
+    if request.endpoint == "static" or "uid" not in session:
+        return
+    age = clock().now().timestamp() - float(session.get("auth_at", 0))
+    if age > settings().session_lifetime_minutes * 60:
+        session.clear()
+        flash("Your session ended. Log in again to carry on.", "info")
+        return
+    user = get_session().get(User, session["uid"])
+    if user is None or not user.active or session.get("fp") != users.session_fingerprint(user):
+        session.clear()
+        return
+    g.user = user
+
+
+def _login_url_for_here() -> str:
+    if htmx and htmx.current_url:
+        # The fragment URL is no place to return to; the page the user was on is.
+        here = urlsplit(htmx.current_url)
+        back = safe_next(here.path + (f"?{here.query}" if here.query else ""))
+    else:
+        back = safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
+    return url_for("auth.login", next=back) if back and back != "/" else url_for("auth.login")
+
+
+def require_login() -> Response | None:
+    """before_request guard: send anonymous visitors to the login page (htmx: a full-page redirect)."""
+    if g.get("user") is not None:
+        return None
+    target = _login_url_for_here()
+    if htmx:
+        response = Response("", 401)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def require_admin() -> Response | None:
+    """before_request guard for admin screens: login first, then the admin role."""
+    denied = require_login()
+    if denied is not None:
+        return denied
+    if not g.user.is_admin:
+        abort(403, "Only an admin can see and change this. Ask your clinic's Oncord admin.")
+    return None
+
+
+def _log_in(user: User) -> None:
+    session.clear()  # a fresh session on login: no fixation
+    session.permanent = True
+    session["uid"] = user.id
+    session["fp"] = users.session_fingerprint(user)
+    session["auth_at"] = clock().now().timestamp()
+
+
+@bp.get("/login")
+def login() -> Response:
+    """The login page (or straight on for someone already logged in)."""
+    if g.user is not None:
+        return redirect(safe_next(request.args.get("next")) or url_for("dashboard.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    return render_page("auth/login.html", "auth/_login_form.html", form=form)
+
+
+@bp.post("/login")
+def login_post() -> Response:
+    """Check the password, within the throttle; on success start a new session."""
+    form = LoginForm()
+    if not form.validate():
+        return render_page("auth/login.html", "auth/_login_form.html", form=form, status=422)
+    throttle, now, address = _throttle(), clock().now(), request.remote_addr or "unknown"
+    wait = throttle.retry_after(form.email.data, address, now)
+    if wait:
+        minutes = max(1, -(-wait // 60))
+        form.form_errors.append(
+            f"Too many wrong passwords. Wait {minutes} minute{'s' if minutes != 1 else ''} and try "
+            "again, or ask an admin to check your e-mail address."
+        )
+        return render_page("auth/login.html", "auth/_login_form.html", form=form, status=429)
+    db = get_session()
+    user = users.authenticate(db, form.email.data, form.password.data, clock())
+    if user is None:
+        throttle.record_failure(form.email.data, address, now)
+        form.form_errors.append(
+            "That e-mail and password do not match an active account. Check both and try again."
+        )
+        return render_page("auth/login.html", "auth/_login_form.html", form=form, status=422)
+    db.commit()
+    throttle.reset(form.email.data, address, now)
+    _log_in(user)
+    return redirect_to(safe_next(form.next.data) or url_for("dashboard.home"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """End the session."""
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect_to(url_for("auth.login"))
+
+
+account = Blueprint("account", __name__, url_prefix="/account")
+account.before_request(require_login)
+
+
+@account.get("/password")
+def password() -> Response:
+    """The change-password page."""
+    return render_page("account/password.html", "account/_password_form.html", form=PasswordForm())
+
+
+@account.post("/password")
+def password_post() -> Response:
+    """Change the password after checking the current one; other sessions end."""
+    form = PasswordForm()
+    user: User = g.user
+    if form.validate():
+        if check_password_hash(user.password_hash, form.current_password.data):
+            users.set_password(user, form.new_password.data)
+            get_session().commit()
+            _log_in(user)
+            flash("Your password was changed.", "success")
+            return redirect_to(url_for("dashboard.home"))
+        form.current_password.errors = ["That is not your current password."]
+    return render_page("account/password.html", "account/_password_form.html", form=form, status=422)

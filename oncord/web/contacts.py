@@ -1,0 +1,129 @@
+"""Contacts: the searchable list, the contact page with its activity feed, and the edit form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from sqlalchemy.orm import Session
+
+from oncord.contacts.editing import update_contact
+from oncord.contacts.queries import activity_feed, contact_summary, list_contacts, practitioner_choices
+from oncord.context import clock, settings
+from oncord.db import get_session
+from oncord.forms.contacts import STATUS_LABELS, ContactFilterForm, ContactForm
+from oncord.integration import active_connection, patient_web_url
+from oncord.models import Contact
+from oncord.sync.service import ensure_push_scheduled
+from oncord.web.auth import require_login
+from oncord.web.htmx import redirect_to, render_fragment, render_page, wants_fragment
+from oncord.web.timefmt import local_today
+
+bp = Blueprint("contacts", __name__, url_prefix="/contacts")
+bp.before_request(require_login)
+
+DEFAULT_PHONE_REGION = "AU"
+
+
+def get_contact_or_404(session: Session, contact_id: int) -> Contact:
+    """The contact, or a 404 page that suggests searching."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        abort(404)
+    return contact
+
+
+@bp.get("")
+def index() -> Response:
+    """The list; an htmx request (typing, filters, paging) gets only the results table."""
+    db = get_session()
+    form = ContactFilterForm(formdata=request.args)
+    if not wants_fragment():
+        form.set_practitioners(practitioner_choices(db))
+    filters = form.filters()
+    result = list_contacts(db, filters, region=DEFAULT_PHONE_REGION)
+    response = render_page("contacts/index.html", "contacts/_results.html", form=form, result=result,
+                           status_labels=STATUS_LABELS)
+    if wants_fragment():
+        # The address bar shows the canonical state, so reload and back give the same list.
+        response.headers["HX-Push-Url"] = url_for("contacts.index", **filters.query_args())
+    return response
+
+
+def _cliniko_url(contact: Contact) -> str | None:
+    try:
+        return patient_web_url(active_connection(get_session()), contact.cliniko_patient_id)
+    except ValueError:  # a stored subdomain or shard that cannot make a safe URL
+        return None
+
+
+def _contact_page(contact: Contact, *, form: ContactForm | None = None, status: int = 200) -> Response:
+    db = get_session()
+    return render_page(
+        "contacts/show.html",
+        "contacts/_form.html" if form is not None else "contacts/_details.html",
+        status=status,
+        contact=contact,
+        form=form,
+        summary=contact_summary(db, contact, clock().now()),
+        feed=activity_feed(db, contact.id),
+        cliniko_url=_cliniko_url(contact),
+        status_labels=STATUS_LABELS,
+    )
+
+
+@bp.get("/<int:contact_id>")
+def show(contact_id: int) -> Response:
+    """The contact page (htmx: the details panel, e.g. after cancelling an edit)."""
+    contact = get_contact_or_404(get_session(), contact_id)
+    if wants_fragment():
+        return render_fragment("contacts/_details.html", contact=contact, status_labels=STATUS_LABELS,
+                               cliniko_url=_cliniko_url(contact))
+    return _contact_page(contact)
+
+
+@bp.get("/<int:contact_id>/activity")
+def activity(contact_id: int) -> Response:
+    """The next page of the activity feed ("Load more")."""
+    db = get_session()
+    contact = get_contact_or_404(db, contact_id)
+    if not wants_fragment():
+        return redirect(url_for("contacts.show", contact_id=contact.id, _anchor="activity"))
+    feed = activity_feed(db, contact.id, before=request.args.get("before"))
+    return render_fragment("contacts/_feed_items.html", contact=contact, feed=feed)
+
+
+def _form_for(contact: Contact) -> ContactForm:
+    return ContactForm(
+        obj=contact if request.method == "GET" else None,
+        region=contact.country_code or DEFAULT_PHONE_REGION,
+        today=local_today(clock().now(), settings().clinic_time_zone),
+    )
+
+
+@bp.get("/<int:contact_id>/edit")
+def edit(contact_id: int) -> Response:
+    """The edit form in place of the details panel (full page without htmx)."""
+    contact = get_contact_or_404(get_session(), contact_id)
+    form = _form_for(contact)
+    if wants_fragment():
+        return render_fragment("contacts/_form.html", contact=contact, form=form)
+    return _contact_page(contact, form=form)
+
+
+@bp.post("/<int:contact_id>/edit")
+def edit_post(contact_id: int) -> Response:
+    """Save the edit, or show the form again with each problem next to its field (422)."""
+    db = get_session()
+    contact = get_contact_or_404(db, contact_id)
+    form = _form_for(contact)
+    if not form.validate():
+        if wants_fragment():
+            return render_fragment("contacts/_form.html", contact=contact, form=form, status=422)
+        return _contact_page(contact, form=form, status=422)
+    result = update_contact(db, contact, form.values(), clock=clock())
+    db.commit()
+    if result.push_owed:
+        ensure_push_scheduled(current_app._get_current_object())  # type: ignore[attr-defined]
+        flash("Saved. The change goes to Cliniko within a few minutes.", "success")
+    else:
+        flash("Saved." if result.changed else "Nothing changed.", "success")
+    return redirect_to(url_for("contacts.show", contact_id=contact.id))

@@ -1,0 +1,34 @@
+"""The dashboard: connection and last sync, headline counts, appointments per week."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from oncord.context import clock, settings
+from oncord.dashboard.chart import LABELS, build_chart
+from oncord.dashboard.stats import counts, weekly_outcomes
+from oncord.db import get_session
+from oncord.integration import active_connection
+from oncord.sync.launcher import active_pull, last_finished_run
+from oncord.web.auth import require_login
+from oncord.web.htmx import render_page
+
+bp = Blueprint("dashboard", __name__)
+bp.before_request(require_login)
+
+
+@bp.get("/")
+def home() -> Response:
+    """Everything a receptionist checks first thing in the morning."""
+    db, now = get_session(), clock().now()
+    weeks = weekly_outcomes(db, now, settings().clinic_time_zone)
+    return render_page(
+        "dashboard/page.html",
+        "dashboard/_summary.html",
+        connection=active_connection(db),
+        last_run=last_finished_run(db),
+        running=active_pull(db),
+        counts=counts(db, now),
+        chart=build_chart(weeks),
+        outcome_labels=LABELS,
+    )

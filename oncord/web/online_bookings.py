@@ -1,0 +1,67 @@
+"""Settings → Online bookings (admins): the clinic's name and Cliniko bookings address, with snippets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, url_for
+from sqlalchemy.orm import Session
+
+from oncord.bookings.settings import bookings_url, clinic_settings, update_clinic_settings
+from oncord.bookings.snippets import BUTTON_LABEL, LINK_TEXT, button_snippet, link_snippet
+from oncord.bookings.urls import account_of
+from oncord.context import clock
+from oncord.db import get_session
+from oncord.forms.pages import OnlineBookingsForm
+from oncord.integration import active_connection
+from oncord.web.auth import require_admin
+from oncord.web.htmx import redirect_to, render_page
+from oncord.web.public import page_cache
+
+bp = Blueprint("online_bookings", __name__, url_prefix="/settings/online-bookings")
+bp.before_request(require_admin)
+
+
+def _context(session: Session, form: OnlineBookingsForm) -> dict[str, Any]:
+    url = bookings_url(session)
+    connection = active_connection(session)
+    account = account_of(connection.account_subdomain, connection.shard) if connection else None
+    suggestion = f"https://{account[0]}.{account[1]}.cliniko.com/bookings" if account else None
+    return {
+        "form": form,
+        "url": url,
+        "suggestion": suggestion,
+        "connection": connection,
+        "button_label": BUTTON_LABEL,
+        "link_text": LINK_TEXT,
+        "button_html": button_snippet(url) if url else None,
+        "link_html": link_snippet(url) if url else None,
+    }
+
+
+@bp.get("/")
+def index() -> Response:
+    """The form, and (once an address is saved) the Book Now button and link with their HTML."""
+    db = get_session()
+    row = clinic_settings(db)
+    form = OnlineBookingsForm(data={"clinic_name": row.clinic_name or "",
+                                    "bookings_url": row.bookings_url or ""})
+    return render_page("online_bookings/page.html", "online_bookings/_form.html", **_context(db, form))
+
+
+@bp.post("/")
+def save() -> Response:
+    """Store a validated address (or clear it); public pages pick the change up at once."""
+    db = get_session()
+    form = OnlineBookingsForm()
+    if not form.validate():
+        return render_page("online_bookings/page.html", "online_bookings/_form.html", status=422,
+                           **_context(db, form))
+    update_clinic_settings(db, clinic_name=form.clinic_name.data, bookings_url=form.parsed_url, clock=clock())
+    db.commit()
+    page_cache().invalidate()
+    if form.parsed_url is None:
+        flash("Saved. No bookings address is set, so Book Now buttons are hidden on your pages.", "success")
+    else:
+        flash(f"Saved. Book Now buttons now open {form.parsed_url.link_url}.", "success")
+    return redirect_to(url_for("online_bookings.index"))

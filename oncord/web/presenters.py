@@ -1,0 +1,125 @@
+"""Words staff read for sync runs and activity events (template globals)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from oncord.contacts.queries import FeedItem
+from oncord.context import clock
+from oncord.models import SyncRun
+
+RESOURCE_LABELS = {
+    "businesses": "clinic locations",
+    "practitioners": "practitioners",
+    "appointment_types": "appointment types",
+    "patients": "patients",
+    "appointments": "appointments",
+}
+RUN_STATUS_LABELS = {
+    "queued": "Waiting to start",
+    "running": "Running",
+    "succeeded": "Finished",
+    "partial": "Finished with skipped records",
+    "failed": "Did not finish",
+}
+TRIGGER_LABELS = {"manual": "Started by staff", "schedule": "Automatic", "auto": "Automatic",
+                  "demo": "Demo start-up", "cli": "Command line", "connect": "After connecting"}
+CONSENT_SOURCE_LABELS = {
+    "cliniko_sync": "from Cliniko",
+    "unsubscribe_link": "unsubscribe link",
+    "sms_stop": "SMS STOP reply",
+    "staff_edit": "staff edit",
+}
+STATUS_WORDS = {"subscribed": "Subscribed", "pending": "Pending", "unsubscribed": "Unsubscribed"}
+
+
+def resource_label(name: str | None) -> str:
+    """"appointment_types" -> "appointment types"."""
+    return RESOURCE_LABELS.get(name or "", (name or "").replace("_", " "))
+
+
+def run_lines(run: SyncRun) -> list[str]:
+    """One line per resource that had records, e.g. "patients: 120 read, 20 new, 3 updated"."""
+    lines = []
+    for name, tally in (run.counts or {}).items():
+        if not isinstance(tally, dict) or not tally.get("fetched"):
+            continue
+        parts = [f"{tally.get('fetched', 0):,} read"]
+        for key, word in (("created", "new"), ("updated", "updated"), ("skipped", "skipped")):
+            if tally.get(key):
+                parts.append(f"{tally[key]:,} {word}")
+        lines.append(f"{resource_label(name).capitalize()}: {', '.join(parts)}")
+    return lines
+
+
+def problem_text(problem: Any) -> str:
+    """A skipped record, in words: "Patient 123: date of birth is not a date"."""
+    if not isinstance(problem, dict):
+        return str(problem)
+    what = resource_label(problem.get("resource")).rstrip("s").capitalize() or "Record"
+    record = f" {problem['id']}" if problem.get("id") else ""
+    return f"{what}{record}: {problem.get('reason') or 'could not be read'}"
+
+
+def run_kind(run: SyncRun) -> str:
+    """"Everything" for a full pull, "Changes" for an incremental one."""
+    return "Everything" if run.kind.endswith("full") else "Changes since last sync"
+
+
+def feed_text(item: FeedItem) -> str:
+    """One activity event as a sentence (escaped by the template like any other text)."""
+    event, appointment = item.event, item.appointment
+    details = event.details or {}
+    what = "appointment"
+    if appointment is not None:
+        kind = appointment.appointment_type.name if appointment.appointment_type else "Appointment"
+        who = f" with {appointment.practitioner.display_name}" if appointment.practitioner else ""
+        what = f"{kind}{who}"
+    texts = {
+        "appointment_booked": f"Booked: {what}",
+        "appointment_arrived": f"Arrived: {what}",
+        "appointment_cancelled": f"Cancelled: {what}",
+        "appointment_did_not_arrive": f"Did not arrive: {what}",
+        "appointment_finished": f"Finished: {what}",
+    }
+    if event.kind in texts:
+        text = texts[event.kind]
+        if event.kind == "appointment_cancelled" and details.get("reason"):
+            text += f" ({details['reason']})"
+        return text
+    if details.get("campaign_id") is not None:
+        from oncord.campaigns.report import feed_sentence
+
+        return feed_sentence(event.kind, details)
+    if event.kind == "email_sent":
+        return f"E-mail sent: {details.get('subject') or '(no subject)'}"
+    if event.kind == "sms_sent":
+        return f"SMS sent: {details.get('body') or details.get('text') or ''}".rstrip(": ")
+    if event.kind in ("message_skipped", "message_failed"):
+        from oncord.automations.reasons import outcome_text
+
+        return outcome_text(event.kind, details)
+    if event.kind == "consent_changed":
+        channel = "E-mail" if details.get("channel") == "email" else "SMS"
+        old = STATUS_WORDS.get(details.get("old") or "", "not set")
+        new = STATUS_WORDS.get(details.get("new") or "", details.get("new") or "?")
+        source = CONSENT_SOURCE_LABELS.get(details.get("source") or "", details.get("source") or "")
+        return f"{channel} marketing: {old} → {new}" + (f" ({source})" if source else "")
+    return event.kind.replace("_", " ").capitalize()
+
+
+def queued_too_long(run: SyncRun) -> bool:
+    """Whether a run has waited for a worker for more than two minutes."""
+    return run.status == "queued" and (clock().now() - run.queued_at).total_seconds() > 120
+
+
+def init_app(app: Flask) -> None:
+    """Make the helpers and label tables available in every template."""
+    for helper in (resource_label, run_lines, problem_text, run_kind, feed_text, queued_too_long):
+        app.add_template_global(helper)
+    app.add_template_global(RUN_STATUS_LABELS, "run_status_labels")
+    app.add_template_global(TRIGGER_LABELS, "trigger_labels")
+    app.add_template_global(CONSENT_SOURCE_LABELS, "consent_source_labels")
+    app.add_template_global(STATUS_WORDS, "status_words")

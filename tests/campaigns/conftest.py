@@ -1,0 +1,113 @@
+"""The campaign tests' app (real SMTP sink and Twilio stand-in), and starting a campaign as the UI does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+from flask import Flask
+
+from oncord import context
+from oncord.campaigns import lifecycle
+from oncord.db import get_database
+from oncord.jobs.campaign_jobs import enqueue_round
+from oncord.models import Campaign
+from oncord.queue import get_queue
+
+
+@pytest.fixture
+def start_campaign(messaging_app: Flask) -> Callable[..., Campaign]:
+    """Send a campaign now (or schedule it for `when`) and queue its job, as the Send button does."""
+
+    def _start(campaign_id: int, when: datetime | None = None) -> Campaign:
+        clock = context.clock(messaging_app)
+        with get_database(messaging_app).session() as session:
+            campaign = session.get(Campaign, campaign_id)
+            assert campaign is not None
+            assert lifecycle.schedule(session, campaign, when or clock.now(), clock.now())
+            session.commit()
+            enqueue_round(get_queue(messaging_app), clock, campaign)
+            return campaign
+
+    return _start
+
+
+@pytest.fixture
+def sandbox(sandbox_factory, clock):
+    """A Cliniko sandbox on the test's clock with no patients until a test adds them."""
+    return sandbox_factory(clock=clock.now, patients=0, appointments=0, rate_limit=None)
+
+
+@pytest.fixture
+def connected(messaging_app: Flask, sandbox) -> Flask:
+    """The messaging app connected to the sandbox; Cliniko retries take no time."""
+    from dataclasses import replace
+
+    from oncord.integration import connect_cliniko
+
+    app = messaging_app
+    app.extensions["oncord.settings"] = replace(context.settings(app), cliniko_api_base_url=sandbox.base_url)
+    app.extensions["oncord.cliniko_client_options"] = {"sleep": lambda _seconds: None}
+    with get_database(app).session() as session:
+        connect_cliniko(
+            session,
+            api_key=sandbox.api_key,
+            settings=context.settings(app),
+            secret_box=context.secret_box(app),
+            clock=context.clock(app),
+            client_options=context.cliniko_client_options(app),
+        )
+        session.commit()
+    return app
+
+
+@pytest.fixture
+def pull(connected: Flask) -> Callable[[], object]:
+    """Run an incremental pull in-process (full the first time)."""
+    from oncord.sync.launcher import create_run
+    from oncord.sync.service import run_pull
+
+    def _pull() -> object:
+        with get_database(connected).session() as session:
+            run = create_run(session, full=False, trigger="test", clock=context.clock(connected))
+            session.commit()
+            run_id = run.id
+        return run_pull(connected, run_id, full=False)
+
+    return _pull
+
+
+@pytest.fixture
+def make_patient(sandbox) -> Callable[..., str]:
+    """A sandbox patient who accepted e-mail and SMS marketing; returns the Cliniko id."""
+    counter = iter(range(1, 1000))
+
+    def _make(first_name: str = "Olivia", *, mobile: str = "0412 345 678") -> str:
+        n = next(counter)
+        patient_id = sandbox.store.create_patient(
+            {
+                "first_name": first_name,
+                "last_name": f"Campaign{n}",
+                "email": f"{first_name.lower()}{n}@example.com",
+                "accepted_email_marketing": True,
+                "patient_phone_numbers": [{"number": mobile, "phone_type": "Mobile"}],
+            }
+        )
+        sandbox.store.edit_patient(patient_id, accepted_sms_marketing=True)
+        return patient_id
+
+    return _make
+
+
+@pytest.fixture
+def staff(messaging_app: Flask, db_session, clock):
+    """A test client logged in as a staff member of the messaging app."""
+    from tests.factories import make_user
+    from tests.web.conftest import log_in
+
+    make_user(db_session, clock, email="reception@clinic.example")
+    db_session.commit()
+    client = messaging_app.test_client()
+    assert log_in(client, "reception@clinic.example").status_code == 303
+    return client
