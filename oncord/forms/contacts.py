@@ -137,3 +137,7 @@ class ContactForm(FlaskForm):
             data = field.data.strip() if isinstance(field.data, str) else field.data
             values[name] = data if data != "" or name in ("first_name", "last_name") else None
         return values
+
+
+class CreatePatientForm(FlaskForm):
+    """The "Create patient in Cliniko" button: nothing to fill in, but CSRF-protected."""

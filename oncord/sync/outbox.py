@@ -87,3 +87,14 @@ def protected_fields(session: Session, contact_ids: Iterable[int]) -> dict[int, 
     for contact_id, field in rows:
         result.setdefault(contact_id, set()).add(field)
     return result
+
+
+def open_changes(session: Session, contact_id: int) -> list[PatientChange]:
+    """A contact's edits Cliniko has not taken yet: waiting to be pushed, or refused."""
+    return list(
+        session.scalars(
+            select(PatientChange)
+            .where(PatientChange.contact_id == contact_id, PatientChange.open_key == OPEN)
+            .order_by(PatientChange.field)
+        )
+    )

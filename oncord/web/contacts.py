@@ -5,13 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from sqlalchemy.orm import Session
 
+from oncord.cliniko.errors import ClinikoError
 from oncord.contacts.editing import update_contact
 from oncord.contacts.queries import activity_feed, contact_summary, list_contacts, practitioner_choices
-from oncord.context import clock, settings
+from oncord.context import cliniko_client_options, clock, secret_box, settings
 from oncord.db import get_session
-from oncord.forms.contacts import STATUS_LABELS, ContactFilterForm, ContactForm
-from oncord.integration import active_connection, patient_web_url
+from oncord.forms.contacts import STATUS_LABELS, ContactFilterForm, ContactForm, CreatePatientForm
+from oncord.integration import NotConnected, active_connection, client_for, patient_web_url
 from oncord.models import Contact
+from oncord.sync.create_patient import AlreadyLinked, create_patient_for
+from oncord.sync.outbox import open_changes
 from oncord.sync.service import ensure_push_scheduled
 from oncord.web.auth import require_login
 from oncord.web.htmx import redirect_to, render_fragment, render_page, wants_fragment
@@ -67,7 +70,36 @@ def _contact_page(contact: Contact, *, form: ContactForm | None = None, status: 
         feed=activity_feed(db, contact.id),
         cliniko_url=_cliniko_url(contact),
         status_labels=STATUS_LABELS,
+        cliniko_changes=open_changes(db, contact.id),
+        create_patient_form=CreatePatientForm() if _can_create_patient(db, contact) else None,
     )
+
+
+def _can_create_patient(db: Session, contact: Contact) -> bool:
+    return contact.cliniko_patient_id is None and active_connection(db) is not None
+
+
+@bp.post("/<int:contact_id>/cliniko-patient")
+def create_cliniko_patient(contact_id: int) -> Response:
+    """Create this contact as a patient in Cliniko and link the two."""
+    db = get_session()
+    contact = get_contact_or_404(db, contact_id)
+    form = CreatePatientForm()
+    connection = active_connection(db)
+    if not form.validate() or connection is None:
+        flash(NotConnected.user_message if connection is None else "Please try again.", "error")
+        return redirect_to(url_for("contacts.show", contact_id=contact.id))
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        with client_for(connection, settings(), secret_box(), **cliniko_client_options(app)) as client:
+            create_patient_for(db, client, contact, clock())
+    except (ClinikoError, AlreadyLinked) as exc:
+        db.rollback()
+        flash(exc.user_message, "error")
+        return redirect_to(url_for("contacts.show", contact_id=contact.id))
+    db.commit()
+    flash(f"{contact.full_name} is now a patient in Cliniko, linked to this contact.", "success")
+    return redirect_to(url_for("contacts.show", contact_id=contact.id))
 
 
 @bp.get("/<int:contact_id>")

@@ -269,3 +269,56 @@ def test_editing_an_unlinked_contact_queues_nothing(staff_client, db_session, cl
     db_session.commit()
     post(staff_client, f"/contacts/{contact.id}/edit", VALID)
     assert db_session.scalars(select(PatientChange)).first() is None
+
+
+def test_contact_page_lists_edits_waiting_for_cliniko_and_refusals(staff_client, db_session, clock) -> None:
+    """Staff see which edits have not reached Cliniko yet, and Cliniko's words for a refused one."""
+    from oncord.models import PatientChange
+
+    contact = make_contact(db_session, clock, cliniko_patient_id="4243")
+    db_session.flush()
+    db_session.add_all([
+        PatientChange(contact_id=contact.id, field="city", status="pending", open_key="open",
+                      first_changed_at=clock.now(), changed_at=clock.now(), attempts=0),
+        PatientChange(contact_id=contact.id, field="email", status="failed", open_key="open",
+                      first_changed_at=clock.now(), changed_at=clock.now(), attempts=1,
+                      error="Cliniko did not accept the e-mail: <is invalid>"),
+    ])
+    db_session.commit()
+    body = staff_client.get(f"/contacts/{contact.id}").get_data(as_text=True)
+    assert "Waiting to go to Cliniko: city" in body
+    assert "Cliniko did not accept the e-mail" in body and "&lt;is invalid&gt;" in body
+    assert "Create patient in Cliniko" not in body
+
+
+def test_create_patient_in_cliniko_from_the_contact_page(staff_client, db_session, clock, cliniko) -> None:
+    """An unlinked contact gets a button that creates the Cliniko patient and links it."""
+    from oncord import context
+    from oncord.integration import connect_cliniko
+
+    app = staff_client.application
+    connect_cliniko(db_session, api_key=cliniko.api_key, settings=context.settings(app),
+                    secret_box=context.secret_box(app), clock=clock,
+                    client_options=context.cliniko_client_options(app))
+    contact = make_contact(db_session, clock, first_name="Noor", last_name="Haddad", email="noor@example.com")
+    db_session.commit()
+    page = staff_client.get(f"/contacts/{contact.id}").get_data(as_text=True)
+    assert "Create patient in Cliniko" in page
+    response = post(staff_client, f"/contacts/{contact.id}/cliniko-patient", {})
+    assert response.status_code in (302, 303)
+    db_session.expire_all()
+    linked = db_session.get(Contact, contact.id)
+    assert linked.cliniko_patient_id is not None
+    remote = cliniko.store.get("patients", linked.cliniko_patient_id)
+    assert (remote["first_name"], remote["email"]) == ("Noor", "noor@example.com")
+    assert "is now a patient in Cliniko" in staff_client.get(f"/contacts/{contact.id}").get_data(as_text=True)
+
+
+def test_create_patient_needs_the_csrf_token(staff_client, db_session, clock) -> None:
+    """The button's POST without a token is refused and creates nothing."""
+    contact = make_contact(db_session, clock)
+    db_session.commit()
+    response = staff_client.post(f"/contacts/{contact.id}/cliniko-patient", data={})
+    assert response.status_code == 400
+    db_session.expire_all()
+    assert db_session.get(Contact, contact.id).cliniko_patient_id is None
