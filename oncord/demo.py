@@ -39,6 +39,24 @@ def _ensure_admin(app) -> None:  # type: ignore[no-untyped-def]
             session.commit()
 
 
+def _seed_clinic_settings(session, connection, clock) -> None:  # type: ignore[no-untyped-def]
+    """A sender and a bookings address, so automations and the Book Now page work at once."""
+    from oncord.bookings.settings import clinic_settings, update_clinic_settings
+    from oncord.bookings.urls import parse_bookings_url
+    from oncord.messaging.profile import settings_row
+
+    name = connection.account_name or "Demo clinic"
+    sender = settings_row(session)
+    if not sender.sender_email:
+        sender.sender_name = name
+        sender.sender_email = "hello@demo.clinic"
+        sender.sender_details = f"{name}, 1 Demo Street, Fitzroy VIC 3065, (03) 9000 0000"
+        sender.updated_at = clock.now()
+    if clinic_settings(session).bookings_url is None and connection.account_subdomain:
+        url = f"https://{connection.account_subdomain}.{connection.shard}.cliniko.com/bookings"
+        update_clinic_settings(session, clinic_name=name, bookings_url=parse_bookings_url(url), clock=clock)
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -78,6 +96,8 @@ def run_demo(*, host: str, port: int, patients: int, sandbox_port: int) -> None:
                 except ClinikoError as exc:
                     raise click.ClickException(exc.user_message) from exc
                 session.commit()
+            _seed_clinic_settings(session, active_connection(session), context.clock(app))
+            session.commit()
             run = create_run(session, full=False, trigger="demo", clock=context.clock(app))
             session.commit()
             run_id = run.id
