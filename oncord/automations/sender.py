@@ -1,14 +1,13 @@
 """Sending a batch of due sends: re-check everything, claim each send once, hand it over, record.
 
-Per send: read the appointment, the contact and their consent again (and the appointment from
-Cliniko when the last pull is stale); skip or postpone what no longer qualifies; otherwise
-claim the send with a compare-and-set to `sending` and commit *before* talking to the provider.
-A send is claimed at most once, so a retried job or a second worker can never send it again.
+Per chunk of sends: read the appointments, the contacts and their consent again (and the
+appointments from Cliniko when the last pull is stale); skip or postpone what no longer
+qualifies; claim the rest with a compare-and-set to `sending` and commit *before* talking to the
+provider. A send is claimed at most once, so a retried job or a second worker never sends it again.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,8 +41,6 @@ from oncord.messaging.sms import OutgoingSms, SmsProvider
 from oncord.messaging.templates import TemplateProblem, merge_data, render_email, render_text
 from oncord.messaging.unsubscribe import unsubscribe_url
 from oncord.models import Appointment, Automation, AutomationSend, Contact, SendState, Trigger
-
-log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 # Sends claimed and recorded together; a worker dying mid-chunk strands at most this many.

@@ -18,10 +18,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from oncord.config import Settings
+from oncord.db import UTCDateTime
 from oncord.integration import active_connection
 from oncord.models import Appointment, Contact, MarketingStatus
 
@@ -256,6 +257,16 @@ def _outcome(appointment: Any, outcome: str) -> ColumnElement[bool]:
     )
 
 
+def _inline(value: Any, type_: Any) -> Any:
+    # Rendered into the SQL at execution (statement caching still applies): a prepared statement
+    # may otherwise switch to a generic plan that cannot see how narrow a date range or list is.
+    return bindparam(None, value, type_=type_, literal_execute=True)
+
+
+def _inline_ids(ids: tuple[int, ...]) -> Any:
+    return bindparam(None, list(ids), type_=Integer(), expanding=True, literal_execute=True)
+
+
 def appointment_clause(condition: AppointmentCondition, now: datetime, zone: ZoneInfo) -> ColumnElement[bool]:
     """EXISTS (or NOT EXISTS) an appointment of the contact matching the condition."""
     appointment = aliased(Appointment)
@@ -265,15 +276,15 @@ def appointment_clause(condition: AppointmentCondition, now: datetime, zone: Zon
     ]
     start, until = condition.period.bounds(now, zone)
     if start is not None:
-        criteria.append(appointment.starts_at >= start)
+        criteria.append(appointment.starts_at >= _inline(start, UTCDateTime()))
     if until is not None:
-        criteria.append(appointment.starts_at < until)
+        criteria.append(appointment.starts_at < _inline(until, UTCDateTime()))
     if condition.appointment_type_ids:
-        criteria.append(appointment.appointment_type_id.in_(condition.appointment_type_ids))
+        criteria.append(appointment.appointment_type_id.in_(_inline_ids(condition.appointment_type_ids)))
     if condition.practitioner_ids:
-        criteria.append(appointment.practitioner_id.in_(condition.practitioner_ids))
+        criteria.append(appointment.practitioner_id.in_(_inline_ids(condition.practitioner_ids)))
     if condition.business_ids:
-        criteria.append(appointment.business_id.in_(condition.business_ids))
+        criteria.append(appointment.business_id.in_(_inline_ids(condition.business_ids)))
     if condition.outcomes:
         criteria.append(or_(*(_outcome(appointment, o) for o in condition.outcomes)))
     found = select(literal(1)).select_from(appointment).where(*criteria).exists()

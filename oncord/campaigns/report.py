@@ -175,6 +175,22 @@ def recipients_page(
     return RecipientPage(rows, rows[-1].id if len(found) > limit else None)
 
 
+def reference_choices(
+    session: Session,
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]], list[tuple[int, str]]]:
+    """(id, label) of appointment types, practitioners and locations for the editor's lists."""
+    types = [
+        (t.id, t.name + (" (archived)" if t.archived_at else ""))
+        for t in session.scalars(select(AppointmentType).order_by(AppointmentType.name))
+    ]
+    practitioners = [
+        (p.id, p.display_name + ("" if p.active else " (inactive)"))
+        for p in session.scalars(select(Practitioner).order_by(Practitioner.display_name))
+    ]
+    businesses = [(b.id, b.name) for b in session.scalars(select(Business).order_by(Business.name))]
+    return types, practitioners, businesses
+
+
 def reference_names(session: Session) -> dict[str, dict[int, str]]:
     """Names of appointment types, practitioners and businesses by id (to describe an audience)."""
     return {

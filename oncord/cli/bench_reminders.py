@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +32,7 @@ BENCH_DB = "oncord_bench_reminders"
 
 def _scratch_database(kind: str, postgres_url: str) -> str:
     if kind == "sqlite":
-        return f"sqlite:///{tempfile.mkdtemp(prefix='oncord-bench-')}/bench.db"
+        return f"sqlite:///{tempfile.mkdtemp(prefix='oncord-bench-reminders-')}/bench.db"
     admin = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"),
                           isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -144,7 +145,7 @@ def bench_reminders_command(due: int, worker_count: int, batch_size: int, db_kin
         "TWILIO_API_BASE_URL": twilio.base_url, "AUTOMATION_BATCH_SIZE": str(batch_size),
     }
     # Worker logs go to a file: an unread pipe fills up and blocks the workers.
-    log_path = Path(tempfile.mkdtemp(prefix="oncord-bench-")) / "workers.log"
+    log_path = Path(tempfile.mkdtemp(prefix="oncord-bench-reminders-")) / "workers.log"
     log = log_path.open("w")
     processes = [
         subprocess.Popen([sys.executable, str(ROOT / "worker.py")], env=env, cwd=ROOT,
@@ -202,8 +203,12 @@ def bench_reminders_command(due: int, worker_count: int, batch_size: int, db_kin
     click.echo(f"sent twice: {len(twice)}; Twilio format violations: {len(twilio.violations)}")
     ok = not twice and states.get("sent", 0) == expected and len(emails) == due and len(texts) == due
     click.echo("result: OK" if ok else f"result: FAILED (worker log: {log_path})")
-    if db_kind == "postgresql":
-        get_database(app).engine.dispose()
+    get_database(app).engine.dispose()
+    if ok:
+        shutil.rmtree(log_path.parent, ignore_errors=True)
+    if db_kind == "sqlite":
+        shutil.rmtree(Path(url.removeprefix("sqlite:///")).parent, ignore_errors=True)
+    else:
         admin = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"),
                               isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:

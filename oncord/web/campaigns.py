@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, g, request, url_for
 from redis.exceptions import RedisError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncord.campaigns import lifecycle
@@ -26,7 +26,15 @@ from oncord.campaigns.audience import (
     reason_text,
 )
 from oncord.campaigns.compose import CAMPAIGN_MERGE_FIELDS, Content, preview, send_test, sms_count
-from oncord.campaigns.report import progress, progress_of, reasons, recipients_page, reference_names
+from oncord.campaigns.report import (
+    list_campaigns,
+    progress,
+    progress_of,
+    reasons,
+    recipients_page,
+    reference_choices,
+    reference_names,
+)
 from oncord.campaigns.sending import recipient_reason
 from oncord.context import clock, settings
 from oncord.db import get_database, get_session
@@ -34,12 +42,9 @@ from oncord.forms.campaigns import MAX_CONDITIONS, CampaignForm, ScheduleForm
 from oncord.jobs.campaign_jobs import drop_job, enqueue_round
 from oncord.messaging.profile import load_profile, sms_backend
 from oncord.models import (
-    AppointmentType,
-    Business,
     Campaign,
     CampaignState,
     Contact,
-    Practitioner,
     RecipientState,
 )
 from oncord.queue import get_queue
@@ -119,7 +124,7 @@ def _zone() -> str:
 def index() -> Response:
     """Every campaign with its state and counts."""
     db = get_session()
-    campaigns = list(db.scalars(select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())))
+    campaigns = list_campaigns(db)
     return render_page(
         "campaigns/index.html",
         "campaigns/_list.html",
@@ -132,17 +137,7 @@ def index() -> Response:
 
 
 def _reference_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]], list[tuple[int, str]]]:
-    db = get_session()
-    types = [
-        (t.id, t.name + (" (archived)" if t.archived_at else ""))
-        for t in db.scalars(select(AppointmentType).order_by(AppointmentType.name))
-    ]
-    practitioners = [
-        (p.id, p.display_name + ("" if p.active else " (inactive)"))
-        for p in db.scalars(select(Practitioner).order_by(Practitioner.display_name))
-    ]
-    businesses = [(b.id, b.name) for b in db.scalars(select(Business).order_by(Business.name))]
-    return types, practitioners, businesses
+    return reference_choices(get_session())
 
 
 def _audience_view(form: CampaignForm) -> dict[str, Any]:
@@ -286,6 +281,7 @@ def conditions() -> Response:
         form=fresh,
         periods=PERIODS,
         max_conditions=MAX_CONDITIONS,
+        time_zone=_zone(),
         **_audience_view(fresh),
     )
 
@@ -338,8 +334,6 @@ def preview_post() -> Response:
 
 
 def _outside(item: Any) -> Any:
-    from dataclasses import replace
-
     return replace(item, verdict="Would not be sent: this contact is not in the audience.", would_send=False)
 
 

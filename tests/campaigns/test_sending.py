@@ -141,6 +141,7 @@ class _PausingSender:
         self.inner, self.app, self.campaign_id, self.sent = inner, app, campaign_id, 0
 
     def send(self, email):
+        """Send, and press Pause after the third."""
         result = self.inner.send(email)
         self.sent += 1
         if self.sent == 3:
@@ -151,6 +152,7 @@ class _PausingSender:
         return result
 
     def close(self) -> None:
+        """Close the SMTP connection."""
         self.inner.close()
 
 
