@@ -34,12 +34,12 @@ from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
 from oncord.integration import active_connection
-from oncord.messaging.email import EmailSender, OutgoingEmail, message_id_for
+from oncord.messaging.compose import build_outgoing_email, opt_out_line
+from oncord.messaging.email import EmailSender, OutgoingEmail
 from oncord.messaging.errors import NotConfigured, SendError
 from oncord.messaging.profile import MessagingProfile, appointment_time_zone, load_profile, public_base_url
 from oncord.messaging.sms import OutgoingSms, SmsProvider
-from oncord.messaging.templates import TemplateProblem, merge_data, render_email, render_text
-from oncord.messaging.unsubscribe import unsubscribe_url
+from oncord.messaging.templates import TemplateProblem, merge_data, render_text
 from oncord.models import Appointment, Automation, AutomationSend, Contact, SendState, Trigger
 
 MAX_ATTEMPTS = 5
@@ -464,28 +464,10 @@ def build_email(
     reference: str,
 ) -> Message:
     """Render an e-mail to a contact with sender identification and its unsubscribe link."""
-    if not profile.email_ready:
-        raise NotConfigured(
-            "No sender name and address are set for e-mails. An admin can set them in Settings → Messaging."
-        )
-    assert profile.sender_email is not None and profile.sender_name is not None
-    link = unsubscribe_url(base_url, secret_key, contact.id, "email")
-    rendered = render_email(subject_source, body_source, data, sender_name=profile.sender_name,
-                            footer=profile.footer, unsubscribe_url=link)
-    email = OutgoingEmail(
-        to_address=address,
-        to_name=contact.full_name if (contact.first_name or contact.last_name) else None,
-        from_address=profile.sender_email,
-        from_name=profile.sender_name,
-        reply_to=profile.reply_to,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        unsubscribe_url=link,
-        message_id=message_id_for(reference, profile.sender_email),
-        reference=reference,
-    )
-    return Message(to=address, subject=rendered.subject, body=rendered.text, email=email)
+    email = build_outgoing_email(subject_source, body_source, data, address=address, contact=contact,
+                                 profile=profile, base_url=base_url, secret_key=secret_key,
+                                 reference=reference)
+    return Message(to=address, subject=email.subject, body=email.text, email=email)
 
 
 def build_sms(
@@ -502,11 +484,6 @@ def build_sms(
     """Render an SMS; a marketing SMS ends with its opt-out link (sender ids cannot take replies)."""
     body = render_text(body_source, data)
     if marketing:
-        body = f"{body}\n{opt_out_text(base_url, secret_key, contact.id)}"
+        body = f"{body}\n{opt_out_line(base_url, secret_key, contact.id)}"
     sms = OutgoingSms(to=address, body=body, reference=reference)
     return Message(to=address, subject=None, body=body, sms=sms)
-
-
-def opt_out_text(base_url: str, secret_key: str, contact_id: int) -> str:
-    """The opt-out line of a marketing SMS."""
-    return f"Opt out: {unsubscribe_url(base_url, secret_key, contact_id, 'sms')}"

@@ -14,7 +14,8 @@ from oncord.campaigns.audience import RECEIVE, reason_text
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
-from oncord.messaging.email import OutgoingEmail, message_id_for
+from oncord.messaging.compose import build_outgoing_email, opt_out_line
+from oncord.messaging.email import OutgoingEmail
 from oncord.messaging.errors import NotConfigured, SendError
 from oncord.messaging.profile import (
     MessagingProfile,
@@ -30,10 +31,8 @@ from oncord.messaging.templates import (
     TemplateProblem,
     check_template,
     merge_data,
-    render_email,
     render_text,
 )
-from oncord.messaging.unsubscribe import unsubscribe_url
 from oncord.models import Campaign, Contact, MarketingStatus
 
 # A campaign is not about one appointment, so only the contact's own fields can be merged.
@@ -102,39 +101,19 @@ def render_email_message(
     reference: str,
 ) -> Rendered:
     """The e-mail: sender identification, text and HTML parts, the campaign's unsubscribe link and headers."""
-    if not profile.email_ready:
-        raise NotConfigured(
-            "No sender name and address are set for e-mails. An admin can set them in Settings → Messaging."
-        )
-    assert profile.sender_email is not None and profile.sender_name is not None
-    link = unsubscribe_url(base_url, secret_key, contact.id, "email", campaign_id)
-    rendered = render_email(
+    email = build_outgoing_email(
         content.email_subject,
         content.email_body,
         merge_for(contact, profile),
-        sender_name=profile.sender_name,
-        footer=profile.footer,
-        unsubscribe_url=link,
-    )
-    email = OutgoingEmail(
-        to_address=address,
-        to_name=contact.full_name if (contact.first_name or contact.last_name) else None,
-        from_address=profile.sender_email,
-        from_name=profile.sender_name,
-        reply_to=profile.reply_to,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        unsubscribe_url=link,
-        message_id=message_id_for(reference, profile.sender_email),
+        address=address,
+        contact=contact,
+        profile=profile,
+        base_url=base_url,
+        secret_key=secret_key,
         reference=reference,
+        campaign_id=campaign_id,
     )
-    return Rendered(to=address, subject=rendered.subject, text=rendered.text, html=rendered.html, email=email)
-
-
-def opt_out_line(base_url: str, secret_key: str, contact_id: int) -> str:
-    """The last line of every campaign SMS (sender ids cannot take replies, so a link)."""
-    return f"Opt out: {unsubscribe_url(base_url, secret_key, contact_id, 'sms')}"
+    return Rendered(to=address, subject=email.subject, text=email.text, html=email.html, email=email)
 
 
 def render_sms_message(
@@ -189,7 +168,7 @@ class Preview:
     problem: str | None = None
 
 
-def _render(
+def render_message(
     content: Content,
     contact: Contact,
     address: str,
@@ -198,6 +177,7 @@ def _render(
     campaign_id: int | None,
     reference: str,
 ) -> Rendered:
+    """One contact's message on the content's channel, with the campaign's unsubscribe or opt-out link."""
     base = public_base_url(settings)
     if content.channel == "email":
         return render_email_message(
@@ -244,7 +224,7 @@ def preview(
     if content.channel == "email" and profile.email_ready:
         from_line = f"{profile.sender_name} <{profile.sender_email}>"
     try:
-        rendered = _render(
+        rendered = render_message(
             content, person, address or "(none)", profile, settings, campaign_id, "campaign-preview"
         )
     except (TemplateProblem, NotConfigured) as exc:
@@ -307,7 +287,7 @@ def send_test(
         what = "your e-mail address" if content.channel == "email" else "a valid mobile number"
         return False, f"No test {kind} sent: enter {what}."
     try:
-        rendered = _render(content, person, address, profile, settings, None, "campaign-test")
+        rendered = render_message(content, person, address, profile, settings, None, "campaign-test")
         if rendered.email is not None:
             email = replace(rendered.email, subject=f"[Test] {rendered.email.subject}", message_id=None)
             sender = make_email_sender(settings, database, clock)

@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from oncord.campaigns.audience import Audience, clinic_time_zone, recipients_query
-from oncord.campaigns.compose import Content, Rendered, address_of, render_email_message, render_sms_message
+from oncord.campaigns.compose import Content, Rendered, address_of, render_message
 from oncord.clock import Clock, utc
 from oncord.config import Settings
 from oncord.db import Database, UTCDateTime
@@ -443,9 +443,11 @@ class CampaignSender:
             if reason is None:
                 assert address is not None
                 try:
-                    ready.append(
-                        (recipient, self._render(content, campaign, recipient, contact, address, profile))
+                    reference = f"campaign-recipient:{recipient.id}"
+                    rendered = render_message(
+                        content, contact, address, profile, self.settings, campaign.id, reference
                     )
+                    ready.append((recipient, rendered))
                     continue
                 except TemplateProblem as exc:
                     if self._close(
@@ -477,38 +479,6 @@ class CampaignSender:
                 result.not_ours += 1
                 continue
             self._deliver(session, campaign, recipient, message, transport, result)
-
-    def _render(
-        self,
-        content: Content,
-        campaign: Campaign,
-        recipient: CampaignRecipient,
-        contact: Contact,
-        address: str,
-        profile: MessagingProfile,
-    ) -> Rendered:
-        reference = f"campaign-recipient:{recipient.id}"
-        base = public_base_url(self.settings)
-        if campaign.channel == "email":
-            return render_email_message(
-                content,
-                contact,
-                address,
-                profile,
-                base_url=base,
-                secret_key=self.settings.secret_key,
-                campaign_id=campaign.id,
-                reference=reference,
-            )
-        return render_sms_message(
-            content,
-            contact,
-            address,
-            profile,
-            base_url=base,
-            secret_key=self.settings.secret_key,
-            reference=reference,
-        )
 
     def _close(
         self,

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from oncord import context, create_app, migrate
 from oncord.campaigns.audience import (
@@ -30,6 +30,7 @@ from oncord.campaigns.audience import (
     breakdown,
     count_and_sample,
 )
+from oncord.cli.bench_support import copy_rows, ids, scratch_postgres
 from oncord.db import get_database, make_engine
 
 BENCH_DB = "oncord_bench_audience"
@@ -63,63 +64,32 @@ TYPES = [
 ]
 
 
-def _scratch_database(admin_url: str, reuse: bool) -> tuple[str, bool]:
-    """A database of its own for the benchmark; (url, whether it already holds the seed)."""
-    admin = create_engine(
-        admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": BENCH_DB})
-        if not (reuse and exists):
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + BENCH_DB, bool(reuse and exists)
-
-
-def _copy(engine: Engine, table: str, columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]]) -> None:
-    raw = engine.raw_connection()
-    try:
-        with raw.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        raw.commit()
-    finally:
-        raw.close()
-
-
-def _ids(engine: Engine, table: str) -> list[int]:
-    with engine.connect() as conn:
-        return list(conn.scalars(text(f"SELECT id FROM {table} ORDER BY id")))
-
-
 def seed(
     engine: Engine, contacts: int, appointments: int, now: datetime, echo: Callable[[str], None]
 ) -> None:
     """Fill an empty database: 3 locations, 12 practitioners, 8 types, contacts and appointments."""
     rng = random.Random(20261125)
     started = time.perf_counter()
-    _copy(
+    copy_rows(
         engine,
         "businesses",
         ("cliniko_id", "name", "time_zone_identifier"),
         ((str(7000 + i), name, ZONE) for i, name in enumerate(["St Kilda", "Richmond", "Box Hill"])),
     )
-    _copy(
+    copy_rows(
         engine,
         "practitioners",
         ("cliniko_id", "display_name", "active"),
         ((str(9000 + i), f"Dr Practitioner {i + 1}", True) for i in range(12)),
     )
-    _copy(
+    copy_rows(
         engine,
         "appointment_types",
         ("cliniko_id", "name", "duration_in_minutes"),
         ((str(8000 + i), name, 45) for i, name in enumerate(TYPES)),
     )
-    businesses, practitioners = _ids(engine, "businesses"), _ids(engine, "practitioners")
-    kinds = _ids(engine, "appointment_types")
+    businesses, practitioners = ids(engine, "businesses"), ids(engine, "practitioners")
+    kinds = ids(engine, "appointment_types")
     statuses = ("subscribed", "subscribed", "subscribed", "pending", "pending", "unsubscribed")
 
     def contact_rows() -> Iterator[tuple[Any, ...]]:
@@ -148,7 +118,7 @@ def seed(
                 created,
             )
 
-    _copy(
+    copy_rows(
         engine,
         "contacts",
         (
@@ -168,7 +138,7 @@ def seed(
         contact_rows(),
     )
     echo(f"  {contacts:,} contacts in {time.perf_counter() - started:.0f} s")
-    contact_ids = _ids(engine, "contacts")
+    contact_ids = ids(engine, "contacts")
     # Each patient keeps to one location and mostly one practitioner, as in a real clinic.
     home = {cid: (rng.choice(businesses), rng.choice(practitioners)) for cid in contact_ids}
 
@@ -197,7 +167,7 @@ def seed(
                 archived,
             )
 
-    _copy(
+    copy_rows(
         engine,
         "appointments",
         (
@@ -346,7 +316,7 @@ def bench_audience_command(
     """Seed a scratch PostgreSQL database and time the campaign audience count for typical conditions."""
     echo = click.echo
     settings = context.settings()
-    url, seeded = _scratch_database(postgres_url, reuse)
+    url, seeded = scratch_postgres(postgres_url, BENCH_DB, reuse)
     engine = make_engine(url)
     migrate.upgrade(engine)
     now = datetime.now(UTC)

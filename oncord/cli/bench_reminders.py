@@ -21,25 +21,14 @@ from pathlib import Path
 import click
 from redis import Redis
 from rq import Queue, Worker
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select
 
 from oncord import create_app, migrate
+from oncord.cli.bench_support import drop_postgres, scratch_database
 from oncord.db import get_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "oncord_bench_reminders"
-
-
-def _scratch_database(kind: str, postgres_url: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tempfile.mkdtemp(prefix='oncord-bench-reminders-')}/bench.db"
-    admin = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    admin.dispose()
-    return postgres_url.rsplit("/", 1)[0] + "/" + BENCH_DB
 
 
 def _cpu_model() -> str:
@@ -120,7 +109,7 @@ def bench_reminders_command(due: int, worker_count: int, batch_size: int, db_kin
 
     click.echo(f"machine: {platform.machine()}, {os.cpu_count()} cores, {_cpu_model()}, "
                f"Python {platform.python_version()}; database {db_kind}; {worker_count} workers")
-    url = _scratch_database(db_kind, postgres_url)
+    url = scratch_database(db_kind, postgres_url, BENCH_DB, "oncord-bench-reminders-")
     queue_name = "oncord-bench"
     private = None
     if not redis_url:
@@ -209,10 +198,6 @@ def bench_reminders_command(due: int, worker_count: int, batch_size: int, db_kin
     if db_kind == "sqlite":
         shutil.rmtree(Path(url.removeprefix("sqlite:///")).parent, ignore_errors=True)
     else:
-        admin = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        admin.dispose()
+        drop_postgres(postgres_url, BENCH_DB)
     if not ok:
         raise SystemExit(1)

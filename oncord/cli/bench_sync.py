@@ -7,29 +7,16 @@ import platform
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 
 import click
 import requests
-from sqlalchemy import create_engine, text
 
 from oncord import create_app, migrate
+from oncord.cli.bench_support import scratch_database
 from oncord.db import get_database
 from oncord.embedded_redis import free_port
-
-
-def _scratch_database(kind: str, postgres_url: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tempfile.mkdtemp(prefix='oncord-bench-')}/bench.db"
-    admin = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "oncord_bench" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "oncord_bench"'))
-    admin.dispose()
-    return postgres_url.rsplit("/", 1)[0] + "/oncord_bench"
 
 
 def _start_sandbox(patients: int, appointments: int) -> tuple[subprocess.Popen[str], str, str]:
@@ -73,7 +60,7 @@ def bench_sync_command(patients: int, appointments: int, db_kind: str, postgres_
     click.echo(f"starting sandbox with {patients} patients / {appointments} appointments...")
     sandbox, base_url, api_key = _start_sandbox(patients, appointments)
     try:
-        url = _scratch_database(db_kind, postgres_url)
+        url = scratch_database(db_kind, postgres_url, "oncord_bench", "oncord-bench-")
         # The sandbox's rate limit is off and so is the client's pacing: this measures our side.
         app = create_app({"mode": "test", "database_url": url, "cliniko_api_base_url": base_url,
                           "cliniko_requests_per_minute": 1_000_000})

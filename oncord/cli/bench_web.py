@@ -23,10 +23,11 @@ from typing import Any
 
 import click
 import requests
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from oncord import context, create_app, migrate
+from oncord.cli.bench_support import copy_rows, ids, scratch_postgres
 from oncord.db import make_engine
 
 BENCH_DB = "oncord_bench_web"
@@ -74,48 +75,18 @@ def _percentile(values: list[float], pct: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
-def _scratch_database(admin_url: str, reuse: bool) -> tuple[str, bool]:
-    """A database of its own for the benchmark; (url, whether it already holds the seed)."""
-    admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": BENCH_DB})
-        if not (reuse and exists):
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + BENCH_DB, bool(reuse and exists)
-
-
-def _copy(engine: Engine, table: str, columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]]) -> None:
-    raw = engine.raw_connection()
-    try:
-        with raw.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        raw.commit()
-    finally:
-        raw.close()
-
-
-def _ids(engine: Engine, table: str) -> list[int]:
-    with engine.connect() as conn:
-        return list(conn.scalars(text(f"SELECT id FROM {table} ORDER BY id")))
-
-
 def seed(engine: Engine, contacts: int, appointments: int, now: datetime,
          echo: Callable[[str], None]) -> None:
     """Fill an empty database: reference lists, contacts, appointments and one feed entry each."""
     rng = random.Random(20261125)
     started = time.perf_counter()
-    _copy(engine, "practitioners", ("cliniko_id", "display_name", "active"),
+    copy_rows(engine, "practitioners", ("cliniko_id", "display_name", "active"),
           ((str(9000 + i), f"Dr {rng.choice(FIRST)} {rng.choice(LAST)}", True) for i in range(12)))
-    _copy(engine, "appointment_types", ("cliniko_id", "name", "duration_in_minutes"),
+    copy_rows(engine, "appointment_types", ("cliniko_id", "name", "duration_in_minutes"),
           ((str(8000 + i), name, 45) for i, name in enumerate(
               ["Initial consultation", "Standard consultation", "Long consultation", "Hydrotherapy",
                "Pilates class", "Telehealth", "Review", "Remedial massage"])))
-    practitioners, kinds = _ids(engine, "practitioners"), _ids(engine, "appointment_types")
+    practitioners, kinds = ids(engine, "practitioners"), ids(engine, "appointment_types")
     statuses = ("subscribed", "subscribed", "pending", "pending", "pending", "unsubscribed")
 
     def contact_rows() -> Iterator[tuple[Any, ...]]:
@@ -126,11 +97,11 @@ def seed(engine: Engine, contacts: int, appointments: int, now: datetime,
             yield (first, last, f"{first}.{last}{i}@example.com".lower(), phone, rng.choice(statuses),
                    rng.choice(statuses), str(10_000_000 + i) if i % 10 else None, created, created)
 
-    _copy(engine, "contacts", ("first_name", "last_name", "email", "phone", "email_marketing_status",
+    copy_rows(engine, "contacts", ("first_name", "last_name", "email", "phone", "email_marketing_status",
                                "sms_marketing_status", "cliniko_patient_id", "created_at", "updated_at"),
           contact_rows())
     echo(f"  {contacts:,} contacts in {time.perf_counter() - started:.0f} s")
-    contact_ids = _ids(engine, "contacts")
+    contact_ids = ids(engine, "contacts")
 
     def appointment_rows() -> Iterator[tuple[Any, ...]]:
         for i in range(appointments):
@@ -143,13 +114,13 @@ def seed(engine: Engine, contacts: int, appointments: int, now: datetime,
                    starts, starts + timedelta(minutes=45), arrived, missed, cancelled,
                    starts - timedelta(days=7))
 
-    _copy(engine, "appointments", ("cliniko_id", "contact_id", "practitioner_id", "appointment_type_id",
+    copy_rows(engine, "appointments", ("cliniko_id", "contact_id", "practitioner_id", "appointment_type_id",
                                    "starts_at", "ends_at", "patient_arrived", "did_not_arrive",
                                    "cancelled_at", "cliniko_created_at"), appointment_rows())
     echo(f"  {appointments:,} appointments in {time.perf_counter() - started:.0f} s")
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT id, contact_id, cliniko_created_at FROM appointments")).all()
-    _copy(engine, "activity_events", ("contact_id", "kind", "occurred_at", "appointment_id", "details",
+    copy_rows(engine, "activity_events", ("contact_id", "kind", "occurred_at", "appointment_id", "details",
                                       "created_at"),
           ((contact_id, "appointment_booked", booked, appointment_id, "{}", booked)
            for appointment_id, contact_id, booked in rows))
@@ -257,7 +228,7 @@ def bench_web_command(contacts: int, appointments: int, clients: int, per_client
     """Seed a scratch PostgreSQL database and measure the contacts screens under load."""
     echo = click.echo
     settings = context.settings()
-    url, seeded = _scratch_database(postgres_url, reuse)
+    url, seeded = scratch_postgres(postgres_url, BENCH_DB, reuse)
     engine = make_engine(url)
     migrate.upgrade(engine)
     now = datetime.now(UTC)

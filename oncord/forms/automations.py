@@ -11,17 +11,15 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from oncord.automations.editing import AutomationData
 from oncord.forms import choices
+from oncord.forms.fields import MultiCheckboxField, valid_template
 from oncord.messaging.quiet_hours import format_hhmm, parse_hhmm
-from oncord.messaging.templates import check_template
 from oncord.models import Automation, Trigger
 
 TRIGGER_CHOICES = [
@@ -53,22 +51,6 @@ DEFAULT_SMS = (
 )
 
 
-class MultiCheckboxField(SelectMultipleField):
-    """A multiple choice shown as a list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def _template(field_label: str) -> Any:
-    def check(_form: FlaskForm, field: Any) -> None:
-        problems = check_template(field.data or "")
-        if problems:
-            raise ValidationError(f"{field_label}: {problems[0]}")
-
-    return check
-
-
 class AutomationForm(FlaskForm):
     """Trigger, timing, filters, channels and templates of one automation."""
 
@@ -89,13 +71,13 @@ class AutomationForm(FlaskForm):
     practitioners = MultiCheckboxField("Practitioners", coerce=int, validate_choice=False)
     send_email = BooleanField("Send an e-mail", default=True)
     email_subject = StringField("Subject", default=DEFAULT_SUBJECT,
-                                validators=[Length(max=300), _template("Subject")])
+                                validators=[Length(max=300), valid_template("Subject")])
     email_body = TextAreaField("E-mail", default=DEFAULT_BODY,
-                               validators=[Length(max=20_000), _template("E-mail")],
+                               validators=[Length(max=20_000), valid_template("E-mail")],
                                render_kw={"rows": 10})
     send_sms = BooleanField("Send an SMS")
     sms_body = TextAreaField("SMS", default=DEFAULT_SMS,
-                             validators=[Length(max=MAX_SMS_TEMPLATE), _template("SMS")],
+                             validators=[Length(max=MAX_SMS_TEMPLATE), valid_template("SMS")],
                              render_kw={"rows": 4})
     # Not saved: who the preview and the test use.
     preview_contact = SelectField("Preview with", coerce=int, validate_choice=False, default=0)

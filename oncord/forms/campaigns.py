@@ -15,13 +15,11 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
 from oncord.campaigns.audience import (
     MAX_DAYS,
@@ -35,6 +33,7 @@ from oncord.campaigns.audience import (
 from oncord.campaigns.compose import template_problems
 from oncord.campaigns.lifecycle import CampaignData
 from oncord.forms import choices
+from oncord.forms.fields import MultiCheckboxField, valid_template
 from oncord.models import Campaign, MarketingStatus
 
 MAX_CONDITIONS = 5
@@ -51,22 +50,6 @@ DEFAULT_EMAIL = (
     "See you soon!"
 )
 DEFAULT_SMS = "Hi {{ first_name }}, we have news! Book online: {{ book_now_url }}"
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A multiple choice shown as a list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def _template(label: str) -> Any:
-    def check(_form: Any, field: Any) -> None:
-        problems = template_problems(field.data or "")
-        if problems:
-            raise ValidationError(f"{label}: {problems[0]}")
-
-    return check
 
 
 def _list(text: str | None) -> tuple[str, ...]:
@@ -173,19 +156,21 @@ class CampaignForm(FlaskForm):
         "Suburbs", validators=[Optional(), Length(max=500)], render_kw={"placeholder": "St Kilda, Elwood"}
     )
     email_subject = StringField(
-        "Subject", default=DEFAULT_SUBJECT, validators=[Length(max=300), _template("Subject")]
+        "Subject",
+        default=DEFAULT_SUBJECT,
+        validators=[Length(max=300), valid_template("Subject", template_problems)],
     )
     email_body = TextAreaField(
         "E-mail",
         default=DEFAULT_EMAIL,
         render_kw={"rows": 12},
-        validators=[Length(max=20_000), _template("E-mail")],
+        validators=[Length(max=20_000), valid_template("E-mail", template_problems)],
     )
     sms_body = TextAreaField(
         "SMS",
         default=DEFAULT_SMS,
         render_kw={"rows": 4},
-        validators=[Length(max=MAX_SMS_TEMPLATE), _template("SMS")],
+        validators=[Length(max=MAX_SMS_TEMPLATE), valid_template("SMS", template_problems)],
     )
     # Not saved: who the preview and the test use.
     preview_contact = SelectField("Preview with", coerce=int, validate_choice=False, default=0)

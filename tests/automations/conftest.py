@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,16 +13,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from oncord import context
 from oncord.clock import FrozenClock
-from oncord.db import get_database
-from oncord.integration import connect_cliniko
 from oncord.jobs.automation_jobs import DISPATCH_JOB
 from oncord.models import Appointment, Contact, SyncRun
 from oncord.queue import get_queue
 from oncord.sandbox.server import RunningSandbox
-from oncord.sync.launcher import create_run
-from oncord.sync.service import run_pull
+from tests.fixtures.cliniko import connect_to_sandbox, pull_in_process
 
 
 @pytest.fixture
@@ -54,34 +50,13 @@ def local_time(zone: str, day: datetime, hour: int, minute: int = 0) -> datetime
 @pytest.fixture
 def connected(messaging_app: Flask, sandbox: RunningSandbox) -> Flask:
     """The messaging app connected to the sandbox; Cliniko retries take no time."""
-    app = messaging_app
-    app.extensions["oncord.settings"] = replace(context.settings(app), cliniko_api_base_url=sandbox.base_url)
-    app.extensions["oncord.cliniko_client_options"] = {"sleep": lambda _seconds: None}
-    with get_database(app).session() as session:
-        connect_cliniko(
-            session,
-            api_key=sandbox.api_key,
-            settings=context.settings(app),
-            secret_box=context.secret_box(app),
-            clock=context.clock(app),
-            client_options=context.cliniko_client_options(app),
-        )
-        session.commit()
-    return app
+    return connect_to_sandbox(messaging_app, sandbox)
 
 
 @pytest.fixture
 def pull(connected: Flask) -> Callable[[], SyncRun]:
     """Run an incremental pull in-process (full the first time)."""
-
-    def _pull() -> SyncRun:
-        with get_database(connected).session() as session:
-            run = create_run(session, full=False, trigger="test", clock=context.clock(connected))
-            session.commit()
-            run_id = run.id
-        return run_pull(connected, run_id, full=False)
-
-    return _pull
+    return lambda: pull_in_process(connected)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from oncord.db import get_database
 from oncord.jobs.campaign_jobs import enqueue_round
 from oncord.models import Campaign
 from oncord.queue import get_queue
+from tests.fixtures.cliniko import connect_to_sandbox, pull_in_process
 
 
 @pytest.fixture
@@ -42,40 +43,13 @@ def sandbox(sandbox_factory, clock):
 @pytest.fixture
 def connected(messaging_app: Flask, sandbox) -> Flask:
     """The messaging app connected to the sandbox; Cliniko retries take no time."""
-    from dataclasses import replace
-
-    from oncord.integration import connect_cliniko
-
-    app = messaging_app
-    app.extensions["oncord.settings"] = replace(context.settings(app), cliniko_api_base_url=sandbox.base_url)
-    app.extensions["oncord.cliniko_client_options"] = {"sleep": lambda _seconds: None}
-    with get_database(app).session() as session:
-        connect_cliniko(
-            session,
-            api_key=sandbox.api_key,
-            settings=context.settings(app),
-            secret_box=context.secret_box(app),
-            clock=context.clock(app),
-            client_options=context.cliniko_client_options(app),
-        )
-        session.commit()
-    return app
+    return connect_to_sandbox(messaging_app, sandbox)
 
 
 @pytest.fixture
 def pull(connected: Flask) -> Callable[[], object]:
     """Run an incremental pull in-process (full the first time)."""
-    from oncord.sync.launcher import create_run
-    from oncord.sync.service import run_pull
-
-    def _pull() -> object:
-        with get_database(connected).session() as session:
-            run = create_run(session, full=False, trigger="test", clock=context.clock(connected))
-            session.commit()
-            run_id = run.id
-        return run_pull(connected, run_id, full=False)
-
-    return _pull
+    return lambda: pull_in_process(connected)
 
 
 @pytest.fixture

@@ -307,3 +307,12 @@ def test_report_lists_failures_with_their_reason(
         "Campaign e-mail failed (Recall): The SMTP server refused"
         in staff.get(f"/contacts/{people['Ada'].id}").text
     )
+
+
+def test_editor_wires_the_sms_counter_and_the_preview_picker_for_htmx(staff, db_session, clock) -> None:
+    """The SMS box and the preview-contact picker carry real hx-* attributes, so they update live."""
+    _clinic(db_session, clock)
+    page = staff.get("/campaigns/new?channel=sms").text
+    assert re.search(r'<textarea[^>]*hx-post="/campaigns/sms-counter"', page)
+    assert re.search(r'<select[^>]*hx-post="/campaigns/preview"[^>]*|<select[^>]*hx-trigger="change"', page)
+    assert "hx_post" not in page and "hx_target" not in page

@@ -7,12 +7,8 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from oncord import context
-from oncord.db import get_database
-from oncord.integration import connect_cliniko
 from oncord.models import SyncRun
-from oncord.sync.launcher import create_run
-from oncord.sync.service import run_pull
+from tests.fixtures.cliniko import connect_to_sandbox, pull_in_process
 
 
 @pytest.fixture
@@ -42,24 +38,7 @@ def client_sleep(app: Flask) -> RecordingSleep:
 @pytest.fixture
 def connected_app(app: Flask, sandbox, client_sleep: RecordingSleep) -> Flask:
     """The app pointed at the sandbox and connected with its demo key."""
-    app.extensions["oncord.settings"] = _with_base_url(app, sandbox.base_url)
-    with app.app_context(), get_database(app).session() as session:
-        connect_cliniko(
-            session,
-            api_key=sandbox.api_key,
-            settings=context.settings(app),
-            secret_box=context.secret_box(app),
-            clock=context.clock(app),
-            client_options=context.cliniko_client_options(app),
-        )
-        session.commit()
-    return app
-
-
-def _with_base_url(app: Flask, base_url: str):
-    from dataclasses import replace
-
-    return replace(context.settings(app), cliniko_api_base_url=base_url)
+    return connect_to_sandbox(app, sandbox, sleep=client_sleep)
 
 
 @pytest.fixture
@@ -67,10 +46,6 @@ def pull(connected_app: Flask) -> Callable[..., SyncRun]:
     """Run one pull in-process and return its finished run."""
 
     def _pull(*, full: bool = False) -> SyncRun:
-        with get_database(connected_app).session() as session:
-            run = create_run(session, full=full, trigger="test", clock=context.clock(connected_app))
-            session.commit()
-            run_id = run.id
-        return run_pull(connected_app, run_id, full=full)
+        return pull_in_process(connected_app, full=full)
 
     return _pull
