@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncord.cliniko.client import ClinikoClient
+from oncord.cliniko.errors import AuthenticationFailed
 from oncord.cliniko.shards import patient_web_url as _patient_web_url
-from oncord.cliniko.shards import shard_from_api_key
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.models import ClinikoConnection
@@ -40,18 +40,11 @@ def make_client(api_key: str, settings: Settings, **options: Any) -> ClinikoClie
     return ClinikoClient(
         api_key,
         user_agent=settings.cliniko_user_agent,
-        base_url=_base_url(api_key, settings),
+        # The client works out the shard and fills the override's {shard} itself.
+        base_url=settings.cliniko_api_base_url or None,
         requests_per_minute=settings.cliniko_requests_per_minute,
         **options,
     )
-
-
-def _base_url(api_key: str, settings: Settings) -> str | None:
-    if not settings.cliniko_api_base_url:
-        return None
-    from oncord.cliniko.shards import api_base_url
-
-    return api_base_url(shard_from_api_key(api_key), settings.cliniko_api_base_url)
 
 
 def client_for(
@@ -79,8 +72,6 @@ def connect_cliniko(
     """
     api_key = api_key.strip()
     if not api_key:
-        from oncord.cliniko.errors import AuthenticationFailed
-
         raise AuthenticationFailed("empty API key", user_message="Enter the API key from Cliniko.")
     with make_client(api_key, settings, **(client_options or {})) as client:
         info = client.check_connection()

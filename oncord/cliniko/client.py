@@ -48,7 +48,7 @@ from oncord.cliniko.errors import (
 )
 from oncord.cliniko.limiter import SlidingWindowLimiter
 from oncord.cliniko.pagination import Page, collection_key_for_path, next_page_url, read_page
-from oncord.cliniko.shards import api_base_url, shard_from_api_key, web_base_url
+from oncord.cliniko.shards import locate, web_base_url
 
 __all__ = ["ClientStats", "ClinikoClient", "ConnectionInfo", "Page", "format_filter_time"]
 
@@ -134,8 +134,7 @@ class ClinikoClient:
             raise ValueError("user_agent must look like 'App Name (contact@example.com)'")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self.shard = shard_from_api_key(key)
-        self.base_url = api_base_url(self.shard, base_url)
+        self.shard, self.base_url = locate(key, base_url)
         self.user_agent = user_agent.strip()
         self.timeout = timeout
         self.max_attempts = max_attempts

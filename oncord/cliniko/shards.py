@@ -34,6 +34,12 @@ def api_base_url(shard: str, override: str | None = None) -> str:
     return f"https://api.{shard.lower()}.cliniko.com/v1"
 
 
+def locate(api_key: str, override: str | None = None) -> tuple[str, str]:
+    """Return the key's shard and the API base URL to reach it (the one place both are derived)."""
+    shard = shard_from_api_key(api_key)
+    return shard, api_base_url(shard, override)
+
+
 def web_base_url(subdomain: str, shard: str) -> str:
     """Return the clinic's Cliniko web-app address, e.g. https://acme.au2.cliniko.com."""
     _require_shard(shard)
