@@ -11,8 +11,8 @@ from oncord import create_app
 from oncord.jobs.automation_jobs import ensure_dispatch_schedule
 from oncord.jobs.campaign_jobs import resume_campaigns
 from oncord.jobs.runtime import JobIdLogFilter, set_app
+from oncord.jobs.sync_jobs import ensure_schedules
 from oncord.queue import get_queue, get_redis
-from oncord.sync.service import ensure_schedules
 
 
 def main(argv: list[str]) -> int:

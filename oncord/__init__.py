@@ -40,9 +40,10 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock | None =
 
     queue.init_app(app, settings)
 
-    from oncord.cli import register_cli
+    # Late: the demo and bench commands build apps of their own with create_app.
+    from oncord import cli
 
-    register_cli(app)
+    cli.init_app(app)
 
     from oncord.web import register_blueprints, security
 

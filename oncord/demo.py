@@ -9,13 +9,24 @@ import sys
 from datetime import UTC, datetime
 
 import click
+from flask import Flask
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import run_simple
 
-from oncord import create_app, migrate
+from oncord import context, create_app, migrate
+from oncord.bookings.settings import clinic_settings, update_clinic_settings
+from oncord.bookings.urls import parse_bookings_url
+from oncord.cliniko.errors import ClinikoError
+from oncord.cliniko.shards import web_base_url
 from oncord.db import get_database
 from oncord.embedded_redis import start_redis
+from oncord.integration import active_connection, connect_cliniko
+from oncord.jobs.sync_jobs import run_pull
+from oncord.messaging.profile import settings_row
+from oncord.models import User
+from oncord.sandbox.server import start_sandbox
+from oncord.sync.launcher import create_run
 
 DEMO_EMAIL = "admin@demo.clinic"
 DEMO_PASSWORD = "demo-clinic-2026"
@@ -23,8 +34,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _ensure_admin(app) -> None:  # type: ignore[no-untyped-def]
-    from oncord.models import User
-
     with get_database(app).session() as session:
         if session.scalars(select(User).where(User.email == DEMO_EMAIL)).first() is None:
             session.add(
@@ -41,10 +50,6 @@ def _ensure_admin(app) -> None:  # type: ignore[no-untyped-def]
 
 def _seed_clinic_settings(session, connection, clock) -> None:  # type: ignore[no-untyped-def]
     """A sender and a bookings address, so automations and the Book Now page work at once."""
-    from oncord.bookings.settings import clinic_settings, update_clinic_settings
-    from oncord.bookings.urls import parse_bookings_url
-    from oncord.messaging.profile import settings_row
-
     name = connection.account_name or "Demo clinic"
     sender = settings_row(session)
     if not sender.sender_email:
@@ -53,7 +58,7 @@ def _seed_clinic_settings(session, connection, clock) -> None:  # type: ignore[n
         sender.sender_details = f"{name}, 1 Demo Street, Fitzroy VIC 3065, (03) 9000 0000"
         sender.updated_at = clock.now()
     if clinic_settings(session).bookings_url is None and connection.account_subdomain:
-        url = f"https://{connection.account_subdomain}.{connection.shard}.cliniko.com/bookings"
+        url = web_base_url(connection.account_subdomain, connection.shard) + "/bookings"
         update_clinic_settings(session, clinic_name=name, bookings_url=parse_bookings_url(url), clock=clock)
 
 
@@ -63,13 +68,6 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def run_demo(*, host: str, port: int, patients: int, sandbox_port: int) -> None:
     """Start Redis, the Cliniko sandbox, a worker and the web app; sync once; serve until Ctrl-C."""
-    from oncord import context
-    from oncord.cliniko.errors import ClinikoError
-    from oncord.integration import active_connection, connect_cliniko
-    from oncord.sandbox.server import start_sandbox
-    from oncord.sync.launcher import create_run
-    from oncord.sync.service import run_pull
-
     os.makedirs(os.path.join(ROOT, "instance"), exist_ok=True)
     # Stop cleanly (worker, sandbox, Redis) on SIGTERM as on Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -143,3 +141,8 @@ def run_demo(*, host: str, port: int, patients: int, sandbox_port: int) -> None:
 def demo_command(host: str, port: int, patients: int, sandbox_port: int) -> None:
     """Run the app with demo data (web app, worker, Redis, Cliniko sandbox)."""
     run_demo(host=host, port=port, patients=patients, sandbox_port=sandbox_port)
+
+
+def init_app(app: Flask) -> None:
+    """Register `flask demo` on the app's CLI."""
+    app.cli.add_command(demo_command)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from oncord.automations.reasons import Reason
 from oncord.automations.rules import DNA_MAX_AGE, LATE_LIMIT, AutomationSpec
 from oncord.automations.status import add_outcome_events
+from oncord.db import UTCDateTime
 from oncord.models import Appointment, Automation, AutomationSend, SendState, Trigger
 
 _COLUMNS = (
@@ -162,8 +163,6 @@ def _events(session: Session, spec: AutomationSpec, now: datetime) -> Iterable[F
 
 def _aware(value: Any) -> datetime:
     # coalesce() loses the column type on SQLite, which then hands back text or a naive datetime.
-    from oncord.db import UTCDateTime
-
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     result = UTCDateTime().process_result_value(value, None)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from oncord.campaigns.audience import Audience
 from oncord.campaigns.sending import cancel_pending
+from oncord.jobs.enqueue import send_job_id
 from oncord.models import Campaign, CampaignState
 
 
@@ -28,12 +29,6 @@ class CampaignData:
     email_subject: str = ""
     email_body: str = ""
     sms_body: str = ""
-
-
-def send_job_id(campaign_id: int, send_round: int, when: datetime | None = None) -> str:
-    """The RQ job id of one round of a campaign (with its time when it was scheduled for later)."""
-    base = f"campaign-{campaign_id}-r{send_round}"
-    return base if when is None else f"{base}-at-{when:%Y%m%dT%H%M%S}"
 
 
 def create_campaign(session: Session, data: CampaignData, now: datetime, *, user_id: int | None) -> Campaign:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask.cli import AppGroup
 
 bench_group = AppGroup("bench", help="Benchmarks; each prints what it measured.")
@@ -20,3 +21,8 @@ def register_benchmarks() -> AppGroup:
         return bench_group
     bench_group.add_command(bench_web.bench_web_command)
     return bench_group
+
+
+def init_app(app: Flask) -> None:
+    """Register `flask bench` and its benchmarks on the app's CLI."""
+    app.cli.add_command(register_benchmarks())

@@ -26,6 +26,18 @@ from sqlalchemy import func, insert, select
 from oncord import create_app, migrate
 from oncord.cli.bench_support import drop_postgres, scratch_database
 from oncord.db import get_database
+from oncord.embedded_redis import start_redis
+from oncord.jobs.enqueue import enqueue_dispatch
+from oncord.messaging.testing import FakeTwilio, SmtpSink
+from oncord.models import (
+    Appointment,
+    Automation,
+    AutomationSend,
+    ClinikoConnection,
+    Contact,
+    MessagingSettings,
+    SyncRun,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = "oncord_bench_reminders"
@@ -43,15 +55,6 @@ def _cpu_model() -> str:
 
 def _seed(app: object, due: int, now: datetime) -> None:
     """A connected clinic, a sender, one 24-hour reminder automation and `due` appointments due now."""
-    from oncord.models import (
-        Appointment,
-        Automation,
-        ClinikoConnection,
-        Contact,
-        MessagingSettings,
-        SyncRun,
-    )
-
     database = get_database(app)  # type: ignore[arg-type]
     live = now - timedelta(hours=2)
     with database.session() as session:
@@ -103,10 +106,6 @@ def _seed(app: object, due: int, now: datetime) -> None:
 def bench_reminders_command(due: int, worker_count: int, batch_size: int, db_kind: str, postgres_url: str,
                             redis_url: str) -> None:
     """Time to send `due` reminders (one e-mail and one SMS each) with real workers; none may go twice."""
-    from oncord.jobs.automation_jobs import DISPATCH_JOB
-    from oncord.messaging.testing import FakeTwilio, SmtpSink
-    from oncord.models import AutomationSend
-
     click.echo(f"machine: {platform.machine()}, {os.cpu_count()} cores, {_cpu_model()}, "
                f"Python {platform.python_version()}; database {db_kind}; {worker_count} workers")
     url = scratch_database(db_kind, postgres_url, BENCH_DB, "oncord-bench-reminders-")
@@ -114,8 +113,6 @@ def bench_reminders_command(due: int, worker_count: int, batch_size: int, db_kin
     private = None
     if not redis_url:
         # A private server: nothing else can flush it mid-run, and the run leaves nothing behind.
-        from oncord.embedded_redis import start_redis
-
         private = start_redis()
         redis_url = private.url
     redis = Redis.from_url(redis_url)
@@ -151,7 +148,7 @@ def bench_reminders_command(due: int, worker_count: int, batch_size: int, db_kin
         expected = 2 * due
         database = get_database(app)
         started = time.perf_counter()
-        queue.enqueue(DISPATCH_JOB, "bench", job_id="automations-dispatch-bench")
+        enqueue_dispatch(queue, "bench")
         finished = 0
         while True:
             with database.session() as session:

@@ -13,10 +13,14 @@ from datetime import UTC, datetime
 import click
 import requests
 
-from oncord import create_app, migrate
+from oncord import context, create_app, migrate
 from oncord.cli.bench_support import scratch_database
 from oncord.db import get_database
 from oncord.embedded_redis import free_port
+from oncord.integration import connect_cliniko
+from oncord.jobs.sync_jobs import run_pull
+from oncord.sandbox.server import DEMO_API_KEY
+from oncord.sync.launcher import create_run
 
 
 def _start_sandbox(patients: int, appointments: int) -> tuple[subprocess.Popen[str], str, str]:
@@ -26,8 +30,6 @@ def _start_sandbox(patients: int, appointments: int) -> tuple[subprocess.Popen[s
          "--patients", str(patients), "--appointments", str(appointments), "--no-rate-limit"],
         env={**os.environ, "ONCORD_MODE": "demo"}, stdout=subprocess.PIPE, text=True,
     )
-    from oncord.sandbox.server import DEMO_API_KEY
-
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -51,11 +53,6 @@ def _start_sandbox(patients: int, appointments: int) -> tuple[subprocess.Popen[s
               help="A server where the benchmark may create the database oncord_bench.")
 def bench_sync_command(patients: int, appointments: int, db_kind: str, postgres_url: str) -> None:
     """Full first pull from a sandbox (rate limit off): records/s, requests, peak memory."""
-    from oncord import context
-    from oncord.integration import connect_cliniko
-    from oncord.sync.launcher import create_run
-    from oncord.sync.service import run_pull
-
     click.echo(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     click.echo(f"starting sandbox with {patients} patients / {appointments} appointments...")
     sandbox, base_url, api_key = _start_sandbox(patients, appointments)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from oncord import context
 from oncord.cliniko.errors import ClinikoError
 from oncord.db import get_database
 from oncord.integration import active_connection, connect_cliniko, disconnect_cliniko, set_auto_sync
+from oncord.jobs.sync_jobs import run_pull
 from oncord.sync.launcher import create_run
-from oncord.sync.service import run_pull
 
 cliniko_group = AppGroup("cliniko", help="The connection to Cliniko and syncing with it.")
 
@@ -99,3 +99,8 @@ def sync_command(full: bool) -> None:
     if run.error:
         click.echo(f"Sync failed: {run.error}", err=True)
         sys.exit(1)
+
+
+def init_app(app: Flask) -> None:
+    """Register `flask cliniko` on the app's CLI."""
+    app.cli.add_command(cliniko_group)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import Flask
 from flask.cli import AppGroup
 
 from oncord.contacts.export import iter_contacts, write_csv, write_json
@@ -32,3 +33,8 @@ def export_command(fmt: str, with_appointments: bool, output: str | None) -> Non
             out.close()
     if output:
         click.echo(f"Exported {count} contacts to {output}.", err=True)
+
+
+def init_app(app: Flask) -> None:
+    """Register `flask contacts` on the app's CLI."""
+    app.cli.add_command(contacts_group)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import Flask
 from flask.cli import AppGroup
 
 from oncord import migrate
@@ -38,3 +39,8 @@ def current_command() -> None:
 def revision_command(message: str) -> None:
     """Autogenerate a migration from model changes (developers only)."""
     migrate.revision(get_database().engine, message)
+
+
+def init_app(app: Flask) -> None:
+    """Register `flask db` on the app's CLI."""
+    app.cli.add_command(db_group)

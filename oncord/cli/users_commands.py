@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import Flask
 from flask.cli import AppGroup
 
 from oncord.accounts.users import AccountError, create_user
@@ -29,3 +30,8 @@ def create_command(email: str, password: str | None, admin: bool) -> None:
             raise click.ClickException(str(exc)) from exc
         session.commit()
         click.echo(f"Created {user.role} {user.email}.")
+
+
+def init_app(app: Flask) -> None:
+    """Register `flask users` on the app's CLI."""
+    app.cli.add_command(users_group)

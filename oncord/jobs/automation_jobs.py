@@ -10,52 +10,23 @@ in the database.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from flask import Flask
-from rq import Queue, get_current_job
-from rq.job import Job
+from rq import get_current_job
 
 from oncord import context
 from oncord.automations.dispatcher import dispatch as run_dispatch
 from oncord.automations.refresh import AppointmentRefresher
 from oncord.automations.sender import BatchSender, Transports
 from oncord.db import get_database
+from oncord.jobs.enqueue import enqueue_send_batch, schedule_next_dispatch
 from oncord.jobs.runtime import job_app
 from oncord.messaging.profile import make_email_sender, make_sms_provider
 from oncord.queue import get_queue
-
-DISPATCH_JOB = "oncord.jobs.automation_jobs.dispatch"
-SEND_JOB = "oncord.jobs.automation_jobs.send_batch"
-SCHEDULE_PREFIX = "automations-dispatch-"
-
-
-def dispatch_job_id(minute: datetime) -> str:
-    """The job id of the scheduled dispatch for one minute, e.g. automations-dispatch-202611201001."""
-    return f"{SCHEDULE_PREFIX}{minute:%Y%m%d%H%M}"
-
-
-def schedule_next_dispatch(queue: Queue, now: datetime) -> str:
-    """Make sure next minute's dispatch is scheduled; return its job id."""
-    minute = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
-    job_id = dispatch_job_id(minute)
-    if not Job.exists(job_id, connection=queue.connection):
-        queue.enqueue_at(
-            minute, DISPATCH_JOB, "schedule", job_id=job_id, job_timeout=600, result_ttl=3600,
-            description=f"Automations dispatch {minute:%H:%M} UTC",
-        )
-    return job_id
 
 
 def ensure_dispatch_schedule(app: Flask) -> str:
     """Called by worker.py at start: the per-minute dispatch chain exists from now on."""
     return schedule_next_dispatch(get_queue(app), context.clock(app).now())
-
-
-def enqueue_dispatch(queue: Queue, reason: str) -> None:
-    """Run a dispatch soon (e.g. right after a sync pulled changes)."""
-    queue.enqueue(DISPATCH_JOB, reason, job_id=f"automations-dispatch-{reason}", job_timeout=600,
-                  result_ttl=600, description=f"Automations dispatch after {reason}")
 
 
 def dispatch(reason: str = "schedule") -> dict[str, int]:
@@ -66,17 +37,11 @@ def dispatch(reason: str = "schedule") -> dict[str, int]:
     # Every run (after a sync too) re-creates the chain, so a lost scheduled job heals itself.
     schedule_next_dispatch(queue, clock.now())
     settings = context.settings(app)
-
-    def enqueue(send_ids: list[int]) -> None:
-        queue.enqueue(
-            SEND_JOB, send_ids,
-            job_id=f"automation-sends-{send_ids[0]}-{send_ids[-1]}-{clock.now():%Y%m%d%H%M%S}",
-            job_timeout=1800, result_ttl=600,
-            description=f"Automation sends {send_ids[0]}..{send_ids[-1]} ({len(send_ids)})",
-        )
-
     result = run_dispatch(
-        get_database(app), clock, batch_size=settings.automation_batch_size, enqueue=enqueue
+        get_database(app),
+        clock,
+        batch_size=settings.automation_batch_size,
+        enqueue=lambda send_ids: enqueue_send_batch(queue, clock, send_ids),
     )
     return result.as_dict()
 

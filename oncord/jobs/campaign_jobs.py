@@ -13,71 +13,25 @@ import logging
 from datetime import datetime
 
 from flask import Flask
-from rq import Queue, get_current_job
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
+from rq import get_current_job
 from sqlalchemy import select
 
 from oncord import context
-from oncord.campaigns.lifecycle import send_job_id
 from oncord.campaigns.sending import CampaignSender, Transports
-from oncord.clock import Clock
 from oncord.db import get_database
+from oncord.jobs.enqueue import (
+    enqueue_campaign,
+    job_waiting,
+    resume_job_id,
+    round_job_id,
+    schedule_campaign_wakeup,
+)
 from oncord.jobs.runtime import job_app
 from oncord.messaging.profile import make_email_sender, make_sms_provider
 from oncord.models import Campaign, CampaignState
 from oncord.queue import get_queue, get_redis
 
 log = logging.getLogger(__name__)
-
-SEND_JOB = "oncord.jobs.campaign_jobs.send_campaign"
-# A big campaign is sent by one job from start to end (it gives way only to wait or pause).
-JOB_TIMEOUT = 12 * 3600
-_WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
-
-
-def _enqueue(queue: Queue, clock: Clock, job_id: str, campaign_id: int, when: datetime | None) -> str:
-    options = {
-        "job_id": job_id,
-        "job_timeout": JOB_TIMEOUT,
-        "result_ttl": 24 * 3600,
-        "failure_ttl": 7 * 24 * 3600,
-        "description": f"Campaign {campaign_id} ({job_id})",
-    }
-    delay = when - clock.now() if when is not None else None
-    if delay is not None and delay.total_seconds() > 0:
-        # enqueue_in, not enqueue_at: the delay comes from the app's clock, which tests move.
-        queue.enqueue_in(delay, SEND_JOB, campaign_id, **options)
-    else:
-        queue.enqueue(SEND_JOB, campaign_id, **options)
-    return job_id
-
-
-def _waiting(queue: Queue, job_id: str) -> bool:
-    try:
-        return Job.fetch(job_id, connection=queue.connection).get_status() in _WAITING
-    except NoSuchJobError:
-        return False
-
-
-def enqueue_round(queue: Queue, clock: Clock, campaign: Campaign) -> str:
-    """Queue the campaign's current round (call after the commit): now, or at its scheduled time."""
-    job_id = campaign.job_id or send_job_id(campaign.id, campaign.send_round)
-    when = campaign.scheduled_at if campaign.state == CampaignState.SCHEDULED else None
-    return _enqueue(queue, clock, job_id, campaign.id, when)
-
-
-def drop_job(queue: Queue, job_id: str | None) -> None:
-    """Forget a round's job that has not run yet (a campaign unscheduled or moved to another time)."""
-    if not job_id:
-        return
-    try:
-        job = Job.fetch(job_id, connection=queue.connection)
-    except NoSuchJobError:
-        return
-    if job.get_status() in _WAITING:
-        queue.scheduled_job_registry.remove(job)
-        job.delete()
 
 
 def send_campaign(campaign_id: int) -> dict[str, object]:
@@ -95,11 +49,7 @@ def campaign_sender(app: Flask, *, worker_id: str) -> CampaignSender:
     queue = get_queue(app)
 
     def schedule(campaign_id: int, when: datetime, key: str) -> None:
-        # A wake-up for later (quiet hours, retries, woken early, lock busy); the sender's key
-        # names it, so asking twice for the same one makes one job.
-        job_id = f"campaign-{campaign_id}-{key}"
-        if not _waiting(queue, job_id):
-            _enqueue(queue, clock, job_id, campaign_id, when)
+        schedule_campaign_wakeup(queue, clock, campaign_id, when, key)
 
     transports = Transports(
         make_email=lambda: make_email_sender(settings, database, clock),
@@ -133,14 +83,14 @@ def resume_campaigns(app: Flask) -> list[str]:
         ).all()
     for campaign in campaigns:
         if campaign.state == CampaignState.SCHEDULED:
-            job_id = campaign.job_id or send_job_id(campaign.id, campaign.send_round)
+            job_id = round_job_id(campaign)
             when = campaign.scheduled_at
         else:
-            job_id = f"campaign-{campaign.id}-r{campaign.send_round}-resume-{now:%Y%m%dT%H%M}"
+            job_id = resume_job_id(campaign, now)
             when = campaign.waiting_until if campaign.waiting_until and campaign.waiting_until > now else None
-        if _waiting(queue, job_id):
+        if job_waiting(queue, job_id):
             continue
-        ids.append(_enqueue(queue, clock, job_id, campaign.id, when))
+        ids.append(enqueue_campaign(queue, clock, job_id, campaign.id, when))
     if ids:
         log.info("Campaign jobs queued at worker start: %s", ", ".join(ids))
     return ids

@@ -8,6 +8,9 @@ import os
 from flask import Flask
 from rq import get_current_job
 
+from oncord import create_app
+from oncord.db import get_database
+
 _app: Flask | None = None
 _pid: int | None = None
 
@@ -22,14 +25,10 @@ def job_app() -> Flask:
     """The worker's app; builds one from the environment when none was registered."""
     global _app, _pid
     if _app is None:
-        from oncord import create_app
-
         set_app(create_app())
     assert _app is not None
     if _pid != os.getpid():
         # RQ forked a work horse: pooled connections belong to the parent.
-        from oncord.db import get_database
-
         get_database(_app).engine.dispose(close=False)
         _pid = os.getpid()
     return _app

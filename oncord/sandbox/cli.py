@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import click
+from flask import Flask
 
 from oncord.sandbox.server import build_sandbox
 
@@ -65,6 +66,11 @@ def serve(
         pass
     finally:
         server.server_close()
+
+
+def init_app(app: Flask) -> None:
+    """Register `flask sandbox` on the app's CLI."""
+    app.cli.add_command(sandbox)
 
 
 if __name__ == "__main__":

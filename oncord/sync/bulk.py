@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Table, text, update
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Table, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -53,8 +54,6 @@ def update_by_id(session: Session, table: Table, rows: Sequence[dict[str, Any]])
 
 
 def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
     return bindparam(f"b_{name}")
 
 
@@ -71,8 +70,6 @@ def copy_new_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]
     """
     if not rows:
         return []
-    from psycopg.types.json import Json
-
     connection = session.connection()
     ids = list(
         connection.execute(

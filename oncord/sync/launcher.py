@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncord.clock import Clock
+from oncord.jobs.enqueue import enqueue_pull
 from oncord.models import SyncRun, SyncRunStatus
 from oncord.sync.locks import pull_running
 
 PULL_KINDS = ("pull_full", "pull_incremental")
 # A queued run no worker picked up in this long is treated as lost (e.g. Redis was flushed).
 QUEUED_RUN_EXPIRY = timedelta(minutes=30)
-PULL_JOB = "oncord.jobs.sync_jobs.pull"
 
 
 def active_pull(session: Session) -> SyncRun | None:
@@ -62,9 +62,7 @@ def launch_pull(session: Session, queue: Queue, *, full: bool, trigger: str, clo
     run = create_run(session, full=full, trigger=trigger, clock=clock)
     run.job_id = f"pull-{run.id}"
     session.commit()
-    queue.enqueue(
-        PULL_JOB, run.id, full, job_id=run.job_id, job_timeout=6 * 3600, description=f"Cliniko pull #{run.id}"
-    )
+    enqueue_pull(queue, run.id, full, run.job_id)
     return run
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from oncord.clock import utc
 from oncord.models import ChangeStatus, Contact, PatientChange
 from oncord.sync.patient_fields import PUSHABLE_FIELDS
 
@@ -68,8 +69,6 @@ def push_due_at(session: Session, *, delay: timedelta, max_wait: timedelta) -> d
     ).one()
     if first is None:
         return None
-    from oncord.clock import utc
-
     return min(utc(last) + delay, utc(first) + max_wait)
 
 

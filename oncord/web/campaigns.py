@@ -39,7 +39,7 @@ from oncord.campaigns.sending import recipient_reason
 from oncord.context import clock, settings
 from oncord.db import get_database, get_session
 from oncord.forms.campaigns import MAX_CONDITIONS, CampaignForm, ScheduleForm
-from oncord.jobs.campaign_jobs import drop_job, enqueue_round
+from oncord.jobs.enqueue import drop_job, enqueue_round
 from oncord.messaging.profile import load_profile, sms_backend
 from oncord.models import (
     Campaign,

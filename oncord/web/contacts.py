@@ -12,10 +12,10 @@ from oncord.context import cliniko_client_options, clock, secret_box, settings
 from oncord.db import get_session
 from oncord.forms.contacts import STATUS_LABELS, ContactFilterForm, ContactForm, CreatePatientForm
 from oncord.integration import NotConnected, active_connection, client_for, patient_web_url
+from oncord.jobs.sync_jobs import ensure_push_scheduled
 from oncord.models import Contact
 from oncord.sync.create_patient import AlreadyLinked, create_patient_for
 from oncord.sync.outbox import open_changes
-from oncord.sync.service import ensure_push_scheduled
 from oncord.web.auth import require_login
 from oncord.web.htmx import redirect_to, render_fragment, render_page, wants_fragment
 from oncord.web.timefmt import local_today

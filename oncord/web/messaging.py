@@ -22,6 +22,7 @@ from oncord.campaigns.unsubscribes import note_unsubscribe
 from oncord.context import clock, settings
 from oncord.db import get_session
 from oncord.forms.automations import MessagingSettingsForm
+from oncord.jobs.sync_jobs import ensure_push_scheduled
 from oncord.messaging.inbound import (
     SIGNATURE_HEADER,
     empty_twiml,
@@ -34,7 +35,6 @@ from oncord.messaging.quiet_hours import parse_hhmm
 from oncord.messaging.sms import mobile_number
 from oncord.messaging.unsubscribe import read_token, token_campaign, unsubscribe
 from oncord.models import Contact, OutboxMessage
-from oncord.sync.service import ensure_push_scheduled
 from oncord.web.auth import require_admin, require_login
 from oncord.web.htmx import redirect_to, render_page
 from oncord.web.security import csrf

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Flask
 
+from oncord.automations.reasons import outcome_text
+from oncord.campaigns.report import feed_sentence
 from oncord.contacts.queries import FeedItem
 from oncord.context import clock
 from oncord.models import SyncRun
@@ -90,16 +92,12 @@ def feed_text(item: FeedItem) -> str:
             text += f" ({details['reason']})"
         return text
     if details.get("campaign_id") is not None:
-        from oncord.campaigns.report import feed_sentence
-
         return feed_sentence(event.kind, details)
     if event.kind == "email_sent":
         return f"E-mail sent: {details.get('subject') or '(no subject)'}"
     if event.kind == "sms_sent":
         return f"SMS sent: {details.get('body') or details.get('text') or ''}".rstrip(": ")
     if event.kind in ("message_skipped", "message_failed"):
-        from oncord.automations.reasons import outcome_text
-
         return outcome_text(event.kind, details)
     if event.kind == "consent_changed":
         channel = "E-mail" if details.get("channel") == "email" else "SMS"

@@ -18,10 +18,10 @@ from oncord.integration import (
     disconnect_cliniko,
     set_auto_sync,
 )
+from oncord.jobs.sync_jobs import ensure_schedules
 from oncord.models import SyncRun, User
 from oncord.queue import get_queue
 from oncord.sync.launcher import active_pull, launch_pull, recent_runs
-from oncord.sync.service import ensure_schedules
 from oncord.web.auth import require_admin
 from oncord.web.htmx import redirect_to, render_fragment, render_page
 

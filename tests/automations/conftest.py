@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from oncord.clock import FrozenClock
-from oncord.jobs.automation_jobs import DISPATCH_JOB
+from oncord.jobs.enqueue import DISPATCH_JOB
 from oncord.models import Appointment, Contact, SyncRun
 from oncord.queue import get_queue
 from oncord.sandbox.server import RunningSandbox

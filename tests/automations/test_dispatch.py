@@ -15,13 +15,8 @@ from oncord.automations.dispatcher import STUCK_MESSAGE
 from oncord.automations.dispatcher import dispatch as run_dispatch
 from oncord.automations.sender import BatchSender, Transports
 from oncord.db import get_database
-from oncord.jobs.automation_jobs import (
-    DISPATCH_JOB,
-    batch_sender,
-    dispatch_job_id,
-    ensure_dispatch_schedule,
-    schedule_next_dispatch,
-)
+from oncord.jobs.automation_jobs import batch_sender, ensure_dispatch_schedule
+from oncord.jobs.enqueue import DISPATCH_JOB, dispatch_job_id, schedule_next_dispatch
 from oncord.messaging.errors import UnknownOutcome
 from oncord.messaging.profile import make_sms_provider
 from oncord.models import ActivityEvent, AutomationSend

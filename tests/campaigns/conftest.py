@@ -11,7 +11,7 @@ from flask import Flask
 from oncord import context
 from oncord.campaigns import lifecycle
 from oncord.db import get_database
-from oncord.jobs.campaign_jobs import enqueue_round
+from oncord.jobs.enqueue import enqueue_round
 from oncord.models import Campaign
 from oncord.queue import get_queue
 from tests.fixtures.cliniko import connect_to_sandbox, pull_in_process

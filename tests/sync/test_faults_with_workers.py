@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from oncord import context
+from oncord.jobs.enqueue import PULL_JOB
+from oncord.jobs.sync_jobs import ensure_push_scheduled
 from oncord.models import (
     ActivityEvent,
     Appointment,
@@ -19,9 +21,8 @@ from oncord.models import (
     SyncRunStatus,
 )
 from oncord.queue import get_queue
-from oncord.sync.launcher import PULL_JOB, create_run, launch_pull
+from oncord.sync.launcher import create_run, launch_pull
 from oncord.sync.outbox import record_changes
-from oncord.sync.service import ensure_push_scheduled
 from tests.fixtures.rq_inprocess import release_scheduled_jobs
 from tests.fixtures.worker import kill_group
 from tests.sync.helpers import all_appointments, all_patients

@@ -8,10 +8,10 @@ import requests
 from sqlalchemy import select
 
 from oncord import context
+from oncord.jobs.sync_jobs import ensure_push_scheduled
 from oncord.models import ChangeStatus, Contact, PatientChange
 from oncord.queue import get_queue
 from oncord.sync.outbox import record_changes
-from oncord.sync.service import ensure_push_scheduled
 from tests.sync.helpers import USER_AGENT, all_patients
 
 
@@ -99,7 +99,7 @@ def test_a_steady_stream_of_edits_is_pushed_within_the_maximum_wait(
     for minute in range(12):
         _edit(connected_app, db_session, contact, first_name=f"Name{minute}")
         clock.advance(seconds=60)
-    from oncord.sync.service import push_due_at
+    from oncord.jobs.sync_jobs import push_due_at
 
     assert push_due_at(connected_app) == start + timedelta(minutes=10)
 

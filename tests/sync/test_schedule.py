@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from oncord import context
 from oncord.integration import set_auto_sync
+from oncord.jobs.enqueue import pull_job_id
+from oncord.jobs.sync_jobs import ensure_schedules
 from oncord.models import SyncRun
 from oncord.queue import get_queue
-from oncord.sync.schedule import next_full_slot, next_incremental_slot, pull_job_id
-from oncord.sync.service import ensure_schedules
+from oncord.sync.schedule import next_full_slot, next_incremental_slot
 
 
 def test_slots_are_whole_quarter_hours_and_a_daily_hour() -> None:

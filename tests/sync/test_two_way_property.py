@@ -11,11 +11,11 @@ from sqlalchemy import select
 from oncord import context
 from oncord.db import get_database
 from oncord.integration import connect_cliniko
+from oncord.jobs.sync_jobs import run_pull, run_push
 from oncord.models import Contact
 from oncord.sandbox.server import start_sandbox
 from oncord.sync.launcher import create_run
 from oncord.sync.outbox import record_changes
-from oncord.sync.service import run_pull, run_push
 from tests.conftest import _empty_tables
 from tests.sync.test_push import _patient
 
