@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from flask import Flask
 
+from oncord.web import (
+    auth,
+    automations,
+    campaigns,
+    contacts,
+    dashboard,
+    errors,
+    health,
+    messaging,
+    online_bookings,
+    pages,
+    presenters,
+    public,
+    settings,
+    timefmt,
+)
+from oncord.web.htmx import htmx
+
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the app."""
-    from oncord.web import health
-
     app.register_blueprint(health.bp)
-
-    from oncord.web import auth, contacts, dashboard, errors, presenters, settings, timefmt
-    from oncord.web.htmx import htmx
-
     htmx.init_app(app)
     timefmt.init_app(app)
     presenters.init_app(app)
@@ -23,20 +35,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(contacts.bp)
     app.register_blueprint(settings.bp)
-
-    from oncord.web import automations, messaging
-
     app.register_blueprint(automations.bp)
     app.register_blueprint(messaging.public)
     app.register_blueprint(messaging.outbox)
     app.register_blueprint(messaging.messaging_settings)
-
-    from oncord.web import campaigns
-
     app.register_blueprint(campaigns.bp)
-
-    from oncord.web import online_bookings, pages, public
-
     app.register_blueprint(pages.bp)
     app.register_blueprint(online_bookings.bp)
     # Last, and only /<slug>: every other route wins over it, and its slugs avoid their prefixes.
