@@ -62,6 +62,11 @@ def drop_job(queue: Queue, job_id: str | None) -> None:
 # Sync with Cliniko
 
 
+def run_job_id(run_id: int) -> str:
+    """The job id of a requested pull: its SyncRun's, stored on the row so the UI can follow it."""
+    return f"pull-{run_id}"
+
+
 def enqueue_pull(queue: Queue, run_id: int, full: bool, job_id: str) -> None:
     """Queue the pull of a committed SyncRun now, under the run's own job id."""
     queue.enqueue(

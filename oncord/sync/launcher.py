@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncord.clock import Clock
-from oncord.jobs.enqueue import enqueue_pull
+from oncord.jobs.enqueue import enqueue_pull, run_job_id
 from oncord.models import SyncRun, SyncRunStatus
 from oncord.sync.locks import pull_running
 
@@ -60,7 +60,7 @@ def launch_pull(session: Session, queue: Queue, *, full: bool, trigger: str, clo
         existing.error = "This sync was interrupted (the worker stopped). A new sync has been started."
         existing.finished_at = clock.now()
     run = create_run(session, full=full, trigger=trigger, clock=clock)
-    run.job_id = f"pull-{run.id}"
+    run.job_id = run_job_id(run.id)
     session.commit()
     enqueue_pull(queue, run.id, full, run.job_id)
     return run
