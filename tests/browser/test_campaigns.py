@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from oncord.models import MessagingSettings
+from oncord.sandbox.holds import Hold
 from tests.browser.conftest import screenshot
 from tests.browser.test_staff_flows import log_in
-from oncord.sandbox.holds import Hold
 from tests.campaigns.helpers import HoldingSmtpSink
 from tests.factories import (
     make_appointment,
