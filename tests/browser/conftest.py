@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from oncord.clock import FrozenClock
@@ -22,6 +23,8 @@ REQUIRE_BROWSER = "ONCORD_TEST_REQUIRE_BROWSER"
 _LEFT_OUT = pytest.StashKey[int]()
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+# A bound on waiting for a condition, not a delay: generous, so a loaded machine still meets it.
+expect.set_options(timeout=20_000)
 # Set ONCORD_SCREENSHOTS=docs/screenshots to refresh the README's pictures while the tests run.
 SCREENSHOTS = os.environ.get("ONCORD_SCREENSHOTS")
 
