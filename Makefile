@@ -16,6 +16,8 @@ venv: $(BIN)/activate
 run: venv
 	ONCORD_MODE=demo $(BIN)/flask --app app demo
 
+# Needs only Python: unless ONCORD_TEST_POSTGRES_URL / ONCORD_TEST_REDIS_URL name servers, each run
+# starts its own Redis and (for the PostgreSQL half) its own PostgreSQL, so runs never collide.
 test: venv
 	$(BIN)/pytest --db sqlite
 	$(BIN)/pytest --db postgresql

@@ -44,9 +44,20 @@ def redis_server_binary() -> str:
     return __redis_executable__
 
 
-def start_redis(port: int | None = None, data_dir: str | None = None) -> EmbeddedRedis:
-    """Start redis-server on 127.0.0.1 and wait until it answers PING."""
-    port = port or free_port()
+def start_redis(port: int | None = None, data_dir: str | None = None, attempts: int = 3) -> EmbeddedRedis:
+    """Start redis-server on 127.0.0.1 and wait until it answers PING.
+
+    Without a port it takes a free one, and another if some other process binds that one first
+    (two test runs starting at once can pick the same free port).
+    """
+    for _ in range(1 if port else attempts):
+        server = _try_start(port or free_port(), data_dir)
+        if server is not None:
+            return server
+    raise RuntimeError("redis-server did not start")
+
+
+def _try_start(port: int, data_dir: str | None) -> EmbeddedRedis | None:
     args = [
         redis_server_binary(),
         "--port",
@@ -64,13 +75,20 @@ def start_redis(port: int | None = None, data_dir: str | None = None) -> Embedde
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, start_new_session=True)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            client.ping()
-            return EmbeddedRedis(process, url)
-        except redis.ConnectionError:
-            if process.poll() is not None:
+    try:
+        for _ in range(200):
+            try:
+                # The pid tells our server from one that already had the port (ours then exits).
+                if client.info("server")["process_id"] == process.pid:
+                    return EmbeddedRedis(process, url)
                 break
-            time.sleep(0.05)
-    process.terminate()
-    raise RuntimeError("redis-server did not start")
+            except redis.ConnectionError:
+                if process.poll() is not None:
+                    break
+                time.sleep(0.05)
+    finally:
+        client.close()
+    if process.poll() is None:
+        process.terminate()
+    process.wait(timeout=10)
+    return None

@@ -1,4 +1,7 @@
-"""Fixtures shared by the whole suite: app, database (SQLite or PostgreSQL), Redis, clock."""
+"""Fixtures shared by the whole suite: app, database (SQLite or PostgreSQL), Redis, clock.
+
+Which PostgreSQL and Redis servers: tests/fixtures/services.py.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +13,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from redis import Redis
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, make_url, text
 from sqlalchemy.orm import Session
 
 from oncord import create_app, migrate
 from oncord.clock import FrozenClock
-from oncord.db import Base, get_database
+from oncord.db import Base, get_database, make_engine
 
-pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.worker", "tests.fixtures.messaging",
-                  "tests.fixtures.rq_inprocess"]
+pytest_plugins = ["tests.fixtures.services", "tests.fixtures.sandbox", "tests.fixtures.worker",
+                  "tests.fixtures.messaging", "tests.fixtures.rq_inprocess"]
 
-POSTGRES_ADMIN_URL = os.environ.get("ONCORD_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
-TEST_REDIS_URL = os.environ.get("ONCORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 START = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # 10:00 next morning in Melbourne
 
 
@@ -34,41 +35,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _postgres_test_url() -> str:
-    admin = create_engine(POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
+def _admin_engine(admin_url: str):
+    url = make_url(admin_url).set(drivername="postgresql+psycopg")
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def _postgres_test_url(admin_url: str) -> str:
+    # One database per session (named by pid), so runs sharing a server never meet.
     name = f"oncord_test_{os.getpid()}"
+    admin = _admin_engine(admin_url)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
-def _drop_postgres(url: str) -> None:
-    admin = create_engine(POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    name = url.rsplit("/", 1)[1]
+def _drop_postgres(admin_url: str, url: str) -> None:
+    admin = _admin_engine(admin_url)
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database for the session, on the engine chosen with --db."""
+    admin_url = None
     if request.config.getoption("--db") == "postgresql":
-        url = _postgres_test_url()
+        # Asked for here only, so the SQLite half never starts a PostgreSQL.
+        admin_url = request.getfixturevalue("postgres_admin_url")
+        url = _postgres_test_url(admin_url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    from oncord.db import make_engine
-
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
     yield url
-    if url.startswith("postgresql"):
-        _drop_postgres(url)
+    if admin_url is not None:
+        _drop_postgres(admin_url, url)
 
 
 @pytest.fixture
@@ -78,9 +83,9 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def redis_conn() -> Iterator[Redis]:
+def redis_conn(redis_url: str) -> Iterator[Redis]:
     """A real Redis, on a db number of its own, flushed around each test."""
-    conn = Redis.from_url(TEST_REDIS_URL)
+    conn = Redis.from_url(redis_url)
     conn.flushdb()
     yield conn
     conn.flushdb()
@@ -101,13 +106,15 @@ def _empty_tables(app: Flask) -> None:
 
 
 @pytest.fixture
-def app(database_url: str, clock: FrozenClock, redis_conn: Redis, tmp_path: Path) -> Iterator[Flask]:
+def app(
+    database_url: str, clock: FrozenClock, redis_url: str, redis_conn: Redis, tmp_path: Path
+) -> Iterator[Flask]:
     """The app on the test database with a frozen clock and a flushed Redis."""
     application = create_app(
         {
             "mode": "test",
             "database_url": database_url,
-            "redis_url": TEST_REDIS_URL,
+            "redis_url": redis_url,
             "rq_queue": "oncord-test",
         },
         clock=clock,

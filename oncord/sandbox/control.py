@@ -1,4 +1,4 @@
-"""/_sandbox: test controls over HTTP (faults, Cliniko-side edits, request log, clock, limits)."""
+"""/_sandbox: test controls over HTTP (faults, holds, Cliniko-side edits, request log, clock, limits)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, request
 
 from oncord.sandbox.api import BodyError, json_body, store
 from oncord.sandbox.faults import Fault
+from oncord.sandbox.holds import MAX_WAIT, Hold, UnknownHold
 from oncord.sandbox.query import QueryError
 from oncord.sandbox.responses import json_response, message, validation_failed
 from oncord.sandbox.store import RESOURCES, NotFound
@@ -16,6 +17,7 @@ from oncord.sandbox.validation import ValidationFailed
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
 _MAX_ADVANCE = 10 * 365 * 86_400
+_HOLD_SETTINGS = {"path", "method", "count", "skip", "timeout"}
 
 _ARRIVAL_ACTIONS = {
     "arrived": "mark_arrived", "did_not_arrive": "mark_did_not_arrive",
@@ -35,6 +37,11 @@ def _invalid(error: ValidationFailed) -> Response:
 
 @bp.errorhandler(NotFound)
 def _missing(error: NotFound) -> Response:
+    return message(str(error), 404)
+
+
+@bp.errorhandler(UnknownHold)
+def _no_hold(error: UnknownHold) -> Response:
     return message(str(error), 404)
 
 
@@ -81,6 +88,49 @@ def add_fault() -> Response:
 def clear_faults() -> Response:
     """Drop every pending fault."""
     store().clear_faults()
+    return Response(status=204)
+
+
+@bp.get("/holds")
+def list_holds() -> Response:
+    """Every hold and how many requests it is holding now."""
+    return json_response({"holds": store().holds.states()})
+
+
+@bp.post("/holds")
+def add_hold() -> Response:
+    """Hold matching requests until released; the body holds Hold's fields (path, count, skip, ...)."""
+    body = json_body()
+    unknown = set(body) - _HOLD_SETTINGS
+    if unknown:
+        raise ValueError(f"unknown hold settings: {', '.join(sorted(map(str, unknown)))}")
+    hold = store().holds.add(Hold(**body))
+    return json_response(hold.as_dict(), 201)
+
+
+@bp.post("/holds/<int:hold_id>/wait")
+def wait_for_hold(hold_id: int) -> Response:
+    """Answer once `waiting` requests (1 unless given) are held: 200, or 504 after `timeout` seconds."""
+    body = json_body()
+    waiting, timeout = body.get("waiting", 1), body.get("timeout", 30)
+    if isinstance(waiting, bool) or not isinstance(waiting, int) or waiting < 1:
+        raise ValueError("waiting must be a whole number, at least 1")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 <= timeout <= MAX_WAIT:
+        raise ValueError(f"timeout must be 0 to {MAX_WAIT:g} seconds")
+    reached = store().holds.wait_until_waiting(hold_id, waiting, timeout)
+    return json_response(store().holds.state(hold_id), 200 if reached else 504)
+
+
+@bp.post("/holds/<int:hold_id>/release")
+def release_hold(hold_id: int) -> Response:
+    """Let the hold's requests go on; it catches no more."""
+    return json_response(store().holds.release(hold_id).as_dict())
+
+
+@bp.delete("/holds")
+def release_holds() -> Response:
+    """Release every hold."""
+    store().holds.release_all()
     return Response(status=204)
 
 

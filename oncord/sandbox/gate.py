@@ -1,4 +1,4 @@
-"""What stands before every /v1 request: user agent, API key, Accept, injected faults, rate limit."""
+"""What stands before every /v1 request: user agent, API key, Accept, holds, injected faults, rate limit."""
 
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ def check(store: SandboxStore, key_body: str) -> Response | None:
     accept = request.headers.get("Accept", "").strip()
     if accept and request.accept_mimetypes.quality("application/json") <= 0:
         return text("Not Acceptable: this API only serves application/json", 406)
+    # A held request waits here, then meets faults and the rate limit like any other.
+    store.holds.pass_through(request.method, request.path)
     refusal = _fault(store)
     if refusal is not None:
         return refusal

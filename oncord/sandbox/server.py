@@ -53,7 +53,8 @@ class RunningSandbox:
         return self.server.server_port
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Release every held request, stop serving and release the port."""
+        self.store.holds.release_all()
         if self._thread.is_alive():
             self.server.shutdown()
             self._thread.join(timeout=10)

@@ -20,6 +20,7 @@ from oncord.sandbox.appointments import (
 )
 from oncord.sandbox.catalog import Catalog, build_catalog
 from oncord.sandbox.faults import Fault, FaultInjector, RequestLog
+from oncord.sandbox.holds import Hold, HoldBoard
 from oncord.sandbox.ids import APPOINTMENT_BASE, PATIENT_BASE, IdCodec, parse_id
 from oncord.sandbox.patients import PatientTable
 from oncord.sandbox.query import Filter, TableView, matches, parse_filters, parse_sort, select
@@ -122,6 +123,7 @@ class SandboxStore:
             "businesses": self.catalog.businesses,
         }
         self.faults = FaultInjector()
+        self.holds = HoldBoard()
         self.requests = RequestLog()
         self.rate_limiter = RateLimiter(rate_limit, rate_window_seconds)
         self._versions = dict.fromkeys(self.tables, 0)
@@ -432,6 +434,10 @@ class SandboxStore:
     def clear_faults(self) -> None:
         """Drop every pending injected fault."""
         self.faults.clear()
+
+    def hold(self, path: str | None = None, *, count: int = 1, **options: Any) -> Hold:
+        """Hold the next `count` matching API requests until released: see Hold for the options."""
+        return self.holds.add(Hold(path=path, count=count, **options))
 
     def set_rate_limit(self, limit: int | None, window_seconds: float = 60.0) -> None:
         """Change the per-key budget (None: no limit); every window restarts."""

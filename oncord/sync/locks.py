@@ -52,3 +52,8 @@ def push_lock(redis: Redis, seconds: float) -> Iterator[Lock]:
 def pull_running(redis: Redis) -> bool:
     """Whether some worker holds the pull lock now."""
     return bool(redis.exists(PULL_LOCK))
+
+
+def push_running(redis: Redis) -> bool:
+    """Whether some worker holds the push lock now."""
+    return bool(redis.exists(PUSH_LOCK))

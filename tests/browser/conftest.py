@@ -11,33 +11,58 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from oncord.clock import FrozenClock
 from tests.web.conftest import cliniko  # noqa: F401  (the sandbox fixture, shared with the web tests)
 
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
+MISSING = f"{SYSTEM_CHROMIUM} not found — `apt-get install chromium`"
+REQUIRE_BROWSER = "ONCORD_TEST_REQUIRE_BROWSER"
+_LEFT_OUT = pytest.StashKey[int]()
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+# A bound on waiting for a condition, not a delay: generous, so a loaded machine still meets it.
+expect.set_options(timeout=20_000)
 # Set ONCORD_SCREENSHOTS=docs/screenshots to refresh the README's pictures while the tests run.
 SCREENSHOTS = os.environ.get("ONCORD_SCREENSHOTS")
 
 
+def _chromium() -> str | None:
+    if Path(SYSTEM_CHROMIUM).exists():
+        return SYSTEM_CHROMIUM
+    return shutil.which("chromium")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip (rather than fail) the browser tests on a machine without Debian's Chromium."""
-    if Path(SYSTEM_CHROMIUM).exists() or shutil.which("chromium"):
+    """Without Chromium, leave the browser tests out and say so once (an error where they must run).
+
+    They are deselected rather than marked skipped because -ra lists each skipped test on a line
+    of its own; CI sets ONCORD_TEST_REQUIRE_BROWSER=1 so that a missing Chromium fails the run.
+    """
+    if _chromium():
         return
-    skip = pytest.mark.skip(reason="Debian's chromium is not installed (apt-get install chromium)")
-    for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(skip)
+    browser = [item for item in items if "browser" in item.keywords]
+    if not browser:
+        return
+    if os.environ.get(REQUIRE_BROWSER) == "1":
+        raise pytest.UsageError(f"{REQUIRE_BROWSER}=1 but {MISSING}")
+    config.hook.pytest_deselected(items=browser)
+    items[:] = [item for item in items if "browser" not in item.keywords]
+    config.stash[_LEFT_OUT] = len(browser)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """The one line saying why the browser tests did not run."""
+    if config.stash.get(_LEFT_OUT, 0):
+        terminalreporter.write_line(f"browser tests skipped: {MISSING}", yellow=True)
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     """Use Debian's Chromium instead of a browser downloaded by `playwright install`."""
-    executable = SYSTEM_CHROMIUM if Path(SYSTEM_CHROMIUM).exists() else shutil.which("chromium")
-    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
+    return {**browser_type_launch_args, "executable_path": _chromium(), "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from oncord.models import MessagingSettings
+from oncord.sandbox.holds import Hold
 from tests.browser.conftest import screenshot
 from tests.browser.test_staff_flows import log_in
-from tests.campaigns.helpers import SlowSmtpSink
+from tests.campaigns.helpers import HoldingSmtpSink
 from tests.factories import (
     make_appointment,
     make_appointment_type,
@@ -26,9 +27,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def slow_sink():
-    """An SMTP server slow enough (0.15 s a message) to watch the progress bar move."""
-    sink = SlowSmtpSink(0.15)
+def holding_sink():
+    """An SMTP server that can hold a message, so the campaign stays mid-send while the page is read."""
+    sink = HoldingSmtpSink()
     yield sink
     sink.stop()
 
@@ -68,7 +69,7 @@ def _seed(db_session, clock) -> None:
 
 
 def test_build_an_audience_send_and_watch_progress(
-    page: Page, live_server, app, db_session, clock, slow_sink
+    page: Page, live_server, app, db_session, clock, holding_sink
 ) -> None:
     """The count changes as conditions change; after Send now the widget polls until all are sent."""
     _seed(db_session, clock)
@@ -102,11 +103,13 @@ def test_build_an_audience_send_and_watch_progress(
 
     widget = page.locator("#campaign-progress")
     expect(widget).to_contain_text("Waiting for the background worker")
+    # The fourth message waits in the sink until the page has shown the campaign sending.
+    hold = holding_sink.holds.add(Hold(skip=3, timeout=120))
     env = {
         **worker_env(app),
         "EMAIL_BACKEND": "smtp",
-        "SMTP_HOST": slow_sink.host,
-        "SMTP_PORT": str(slow_sink.port),
+        "SMTP_HOST": holding_sink.host,
+        "SMTP_PORT": str(holding_sink.port),
         "SMTP_TLS": "none",
         "CAMPAIGN_BATCH_SIZE": "3",
     }
@@ -122,13 +125,14 @@ def test_build_an_audience_send_and_watch_progress(
         expect(widget).to_have_attribute("data-state", "sending", timeout=30_000)
         expect(widget.locator("progress")).to_be_visible()
         screenshot(page, "campaign-sending")
+        holding_sink.holds.release(hold.id)
         expect(widget).to_have_attribute("data-state", "sent", timeout=30_000)
     finally:
         output, _ = worker.communicate(timeout=60)
     assert worker.returncode == 0, output
     expect(widget.locator('[data-count="sent"]')).to_have_text("12")
     assert widget.get_attribute("hx-get") is None  # it stopped polling
-    assert sorted(m.rcpt_tos[0] for m in slow_sink.received) == sorted(
+    assert sorted(m.rcpt_tos[0] for m in holding_sink.received) == sorted(
         f"pat{i}@example.com" for i in range(12)
     )
     screenshot(page, "campaign-sent")

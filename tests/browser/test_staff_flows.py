@@ -192,8 +192,8 @@ def test_connect_cliniko_and_synchronise(page: Page, live_server, app, db_sessio
     expect(page.get_by_text("Cliniko is connected to")).to_contain_text("(shard au1)")
     expect(page.locator("#cliniko-box .badge-on")).to_have_text("Connected")
 
-    # A slow Cliniko keeps the sync visibly running for a few polls.
-    cliniko.store.inject_fault("slow", times=2, delay=1.5, path="/v1/patients")
+    # Cliniko holds the patients page, so the sync is certainly running while the page is read.
+    hold = cliniko.store.hold("/v1/patients", timeout=120)
     page.get_by_role("button", name="Synchronise").click()
     status = page.locator("#sync-status")
     expect(status).to_contain_text("Waiting for the background worker")
@@ -203,6 +203,7 @@ def test_connect_cliniko_and_synchronise(page: Page, live_server, app, db_sessio
         expect(status).to_contain_text("Synchronising", timeout=30_000)
         expect(status).to_contain_text("read from Cliniko so far")
         screenshot(page, "settings-sync-running")
+        cliniko.store.holds.release(hold.id)
         expect(status).to_have_attribute("data-status", re.compile("succeeded|partial"), timeout=60_000)
         expect(status).to_contain_text("Patients: 12 read, 12 new")
         expect(page.locator("#sync-history tbody tr")).to_have_count(1)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from oncord.campaigns.audience import Audience
 from oncord.clock import Clock
 from oncord.messaging.testing import FakeTwilio, SmtpSink
 from oncord.models import Campaign, CampaignRecipient
+from oncord.sandbox.holds import HoldBoard
 
 EMAIL_SUBJECT = "Hydrotherapy is back, {{ first_name }}"
 EMAIL_BODY = "Hi {{ first_name }},\n\nOur pool reopens on Monday.\n\nBook online: {{ book_now_url }}"
@@ -68,26 +68,39 @@ def states(session: Session, campaign_id: int) -> dict[int, str]:
     return {r.contact_id: r.state for r in recipients(session, campaign_id)}
 
 
-class SlowSmtpSink(SmtpSink):
-    """An SMTP server that takes a moment per message, so progress (or a kill) lands mid-campaign."""
+class HoldingSmtpSink(SmtpSink):
+    """An SMTP sink whose `holds` keep chosen messages waiting until the test releases them.
 
-    def __init__(self, delay: float) -> None:
+    A hold (see oncord.sandbox.holds) makes "the worker is mid-campaign" certain rather than likely.
+    """
+
+    def __init__(self) -> None:
         super().__init__()
-        self.delay = delay
+        self.holds = HoldBoard()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        """Wait, then keep the message."""
-        await asyncio.sleep(self.delay)
+        """Wait while held (off the event loop, so the sink still serves), then keep the message."""
+        await asyncio.get_running_loop().run_in_executor(None, self.holds.pass_through, "DATA", "/")
         return await super().handle_DATA(server, session, envelope)
+
+    def stop(self) -> None:
+        """Release every held message, then stop."""
+        self.holds.release_all()
+        super().stop()
 
 
 @dataclass
-class SlowTwilio(FakeTwilio):
-    """The Twilio stand-in, taking a moment per message."""
+class HoldingTwilio(FakeTwilio):
+    """The Twilio stand-in, with `holds` that keep chosen messages waiting until released."""
 
-    delay: float = 0.0
+    holds: HoldBoard = field(default_factory=HoldBoard)
 
-    def handle(self, *args: Any) -> tuple[int, dict[str, Any]]:
-        """Wait, then answer as Twilio would."""
-        time.sleep(self.delay)
-        return super().handle(*args)
+    def handle(self, method: str, path: str, *args: Any) -> tuple[int, dict[str, Any]]:
+        """Wait while held, then answer as Twilio would."""
+        self.holds.pass_through(method, path)
+        return super().handle(method, path, *args)
+
+    def stop(self) -> None:
+        """Release every held message, then stop."""
+        self.holds.release_all()
+        super().stop()

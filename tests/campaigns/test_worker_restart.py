@@ -2,48 +2,44 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
 
 from oncord import context
-from tests.campaigns.helpers import SlowSmtpSink, SlowTwilio, fresh, make_campaign, recipients
+from oncord.campaigns.sending import LOCK_PREFIX
+from oncord.sandbox.holds import Hold
+from tests.campaigns.helpers import HoldingSmtpSink, HoldingTwilio, fresh, make_campaign, recipients
 from tests.factories import make_contact
 from tests.fixtures.messaging import PUBLIC_URL
+from tests.fixtures.waiting import wait_until
 from tests.fixtures.worker import kill_group
 
 pytestmark = pytest.mark.slow
 LOCK_SECONDS = 1
 RECIPIENTS = 24
+# Six messages go out, the seventh is held while the worker dies.
+DELIVERED_BEFORE_KILL = 6
 
 
 @pytest.fixture
-def slow_servers():
-    """An SMTP sink and a Twilio stand-in of this test's own."""
-    sink, twilio = SlowSmtpSink(0.04), SlowTwilio(delay=0.04)
+def holding_servers():
+    """An SMTP sink and a Twilio stand-in of this test's own; stopping them releases any hold."""
+    sink, twilio = HoldingSmtpSink(), HoldingTwilio()
     yield sink, twilio
     sink.stop()
     twilio.stop()
 
 
-def _wait_for(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
 @pytest.mark.parametrize("channel", ["email", "sms"])
 def test_worker_killed_mid_send_then_a_restarted_one_finishes_without_doubles(
-    messaging_app, db_session, clock, start_campaign, start_worker, run_worker, slow_servers, channel
+    messaging_app, db_session, clock, redis_conn, start_campaign, start_worker, run_worker, holding_servers,
+    channel,
 ) -> None:
     """SIGKILL mid-campaign: the next worker resumes; each Subscribed contact gets it at most once, and all
     but at most the one being handed over when the worker died get it (that one is reported as maybe sent)."""
-    sink, twilio = slow_servers
+    sink, twilio = holding_servers
     clock.set(datetime.now(UTC))  # the worker processes run on the real clock
     settings = context.settings(messaging_app)
     env = {
@@ -91,14 +87,17 @@ def test_worker_killed_mid_send_then_a_restarted_one_finishes_without_doubles(
             [m.rcpt_tos[0] for m in sink.received] if channel == "email" else [s.to for s in twilio.received]
         )
 
+    holds = sink.holds if channel == "email" else twilio.holds
+    hold = holds.add(Hold(skip=DELIVERED_BEFORE_KILL, timeout=120))
     start_campaign(campaign.id)
     worker = start_worker(**env)
-    _wait_for(lambda: len(delivered()) >= 6)
+    assert holds.wait_until_waiting(hold.id, timeout=120), "the worker never reached the seventh message"
     kill_group(worker)
-    before = len(delivered())
-    assert before < RECIPIENTS
+    assert len(delivered()) == DELIVERED_BEFORE_KILL
+    holds.release(hold.id)
 
-    time.sleep(LOCK_SECONDS + 0.5)  # the dead worker's lock on the campaign expires
+    lock = f"{LOCK_PREFIX}{campaign.id}"
+    wait_until(lambda: not redis_conn.exists(lock), "the dead worker's lock on the campaign to expire")
     finished = run_worker(**env)
     assert finished.returncode == 0, finished.stderr[-3000:]
 

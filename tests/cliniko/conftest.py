@@ -26,6 +26,12 @@ def example(name: str) -> Any:
     return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
 
 
+# A delay that outlasts any client timeout: the reply comes only when the test ends (stop()).
+UNTIL_STOPPED = 120.0
+# A client timeout that a prompt local reply meets even on a loaded machine.
+TIMEOUT_SECONDS = 1.0
+
+
 @dataclass
 class Reply:
     """What the fake server answers to one request."""

@@ -22,7 +22,16 @@ from oncord.cliniko.errors import (
     ValidationFailed,
     WriteOutcomeUnknown,
 )
-from tests.cliniko.conftest import API_KEY, USER_AGENT, FakeCliniko, Reply, Seen, example
+from tests.cliniko.conftest import (
+    API_KEY,
+    TIMEOUT_SECONDS,
+    UNTIL_STOPPED,
+    USER_AGENT,
+    FakeCliniko,
+    Reply,
+    Seen,
+    example,
+)
 
 BASIC = "Basic " + base64.b64encode(f"{API_KEY}:".encode()).decode()
 USER = {"id": "1", "first_name": "John", "last_name": "Smith", "email": "john@example.com",
@@ -268,9 +277,9 @@ def test_create_is_not_retried_after_a_server_error(fake_api, make_client, fake_
 
 def test_create_is_not_retried_after_a_timeout(fake_api, make_client):
     """A timed-out create is reported as unknown, never re-sent."""
-    fake_api.on("POST", "/v1/patients", Reply(201, body={"id": "1"}, delay=1.0))
+    fake_api.on("POST", "/v1/patients", Reply(201, body={"id": "1"}, delay=UNTIL_STOPPED))
     with pytest.raises(WriteOutcomeUnknown):
-        make_client(timeout=0.2).create_patient({"first_name": "A", "last_name": "B"})
+        make_client(timeout=TIMEOUT_SECONDS).create_patient({"first_name": "A", "last_name": "B"})
     assert len(fake_api.seen) == 1
 
 
@@ -286,8 +295,8 @@ def test_create_is_retried_after_429(fake_api, make_client, fake_time):
 def test_patch_is_retried_after_a_timeout(fake_api, make_client):
     """PATCH with the same body is idempotent, so a timeout is retried with the same body."""
     fake_api.on("PATCH", "/v1/patients/5",
-                Reply(200, body={"id": "5"}, delay=1.0), Reply(200, body={"id": "5"}))
-    client = make_client(timeout=0.3)
+                Reply(200, body={"id": "5"}, delay=UNTIL_STOPPED), Reply(200, body={"id": "5"}))
+    client = make_client(timeout=TIMEOUT_SECONDS)
     assert client.update_patient("5", {"email": "a@example.com"}) == {"id": "5"}
     first, second = fake_api.seen
     assert first.body == second.body
@@ -412,8 +421,8 @@ def test_500_then_success(fake_api, make_client, fake_time):
 
 def test_timeout_then_success(fake_api, make_client, fake_time):
     """A read timeout on a GET is retried; no real sleeping happens in the client."""
-    fake_api.on("GET", "/v1/user", Reply(body=USER, delay=1.0), Reply(body=USER))
-    client = make_client(timeout=0.3)
+    fake_api.on("GET", "/v1/user", Reply(body=USER, delay=UNTIL_STOPPED), Reply(body=USER))
+    client = make_client(timeout=TIMEOUT_SECONDS)
     assert client.get_user()["id"] == "1"
     assert len(fake_api.seen) == 2
     assert len(fake_time.sleeps) == 1
