@@ -147,3 +147,20 @@ def test_no_edit_is_lost_whatever_the_ordering(connected_app, sandbox, clock, or
             assert FIELDS[name][2](remote) == final_local[name], (name, ordering, remote)
             if name in before | during:
                 assert statuses[name] == ChangeStatus.PUSHED, (name, ordering)
+
+
+def test_a_push_sends_only_the_edited_fields(connected_app, sandbox, clock) -> None:
+    """Fields edited in Cliniko since the last pull survive a push of other fields of the same patient."""
+    app = connected_app
+    patient_id = sandbox.store.create_patient({"first_name": "Initial", "last_name": "Before", "city": "Kew"})
+    pull_in_process(app)
+    with get_database(app).session() as session:
+        contact_id = session.scalars(select(Contact.id).where(Contact.cliniko_patient_id == patient_id)).one()
+    _edit(app, contact_id, {"first_name": "Local"})
+    clock.advance(seconds=30)
+    sandbox.store.edit_patient(patient_id, last_name="RemoteLast", city="Remote City")
+    assert _push(app, clock)
+    remote = _patient(sandbox, patient_id)
+    assert (remote["first_name"], remote["last_name"], remote["city"]) == ("Local", "RemoteLast", "Remote City")
+    patch = [r for r in sandbox.store.request_log() if r["method"] == "PATCH"]
+    assert len(patch) == 1
