@@ -147,7 +147,8 @@ def test_both_sides_converge_under_the_conflict_rule(app, clock, client_sleep, o
                     sandbox.store.clear_faults()
                 # What the push sent: every pending value read before the edit; a contact pushed after
                 # the in-flight edit is read afresh and sends the new value.
-                sent_later = in_flight and contact_id != pending_contacts[0] and contact_id in pending_contacts
+                sent_later = (in_flight and contact_id != pending_contacts[0]
+                              and contact_id in pending_contacts)
                 for key in pending:
                     if key == target:
                         refused[key] = remote_now[key]
