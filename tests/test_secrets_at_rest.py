@@ -50,3 +50,32 @@ def test_the_key_cannot_be_read_with_a_key_from_another_secret(installation, oth
               "random secret": secrets.token_urlsafe(48)}[other]
     with pytest.raises(SecretUnreadable):
         SecretBox(secret_key=secret).decrypt(stored)
+
+
+# Made by this code on 2026-12-01 from SECRET_KEY "known-answer-secret": a change to the key
+# derivation would leave every stored Cliniko key unreadable after an upgrade.
+KNOWN_TOKEN = ("gAAAAABrDzvY1yj_97ItcBJaiJMarWfijidSCki5n2xPxPWFZRvcq877pRxSKsrjky55ew_d8ZbTeZE_"
+               "szTT_gMLAEKDus_5cg==")
+UNREADABLE = ("The stored Cliniko API key cannot be decrypted: SECRET_KEY or ONCORD_ENCRYPTION_KEY changed. "
+              "Reconnect Cliniko in Settings.")
+
+
+def test_a_key_stored_by_an_earlier_release_still_opens() -> None:
+    """The derivation from SECRET_KEY is stable: a token stored before an upgrade decrypts after it."""
+    assert SecretBox(secret_key="known-answer-secret").decrypt(KNOWN_TOKEN) == "cliniko-key-au1"
+
+
+def test_an_explicit_encryption_key_is_used_as_it_is() -> None:
+    """ONCORD_ENCRYPTION_KEY is the Fernet key itself, not mixed with SECRET_KEY."""
+    key = Fernet.generate_key().decode()
+    token = Fernet(key.encode()).encrypt(b"cliniko-key-au1").decode()
+    assert SecretBox(encryption_key=key, secret_key=INSECURE_DEMO_SECRET).decrypt(token) == "cliniko-key-au1"
+    with pytest.raises(SecretUnreadable):
+        SecretBox(secret_key=key).decrypt(token)
+
+
+def test_an_unreadable_key_tells_staff_what_to_do() -> None:
+    """The error names the settings that changed and the fix."""
+    with pytest.raises(SecretUnreadable) as raised:
+        SecretBox(secret_key="one").decrypt(SecretBox(secret_key="two").encrypt("k"))
+    assert str(raised.value) == UNREADABLE
