@@ -35,7 +35,7 @@ lint: venv
 MUTATION_REDIS_URL ?= redis://127.0.0.1:6379/14
 MUTANTS ?=
 mutation: venv
-	ONCORD_TEST_REDIS_URL=$(MUTATION_REDIS_URL) $(BIN)/mutmut run --max-children 1 $(MUTANTS) || true
+	ONCORD_TEST_REDIS_URL=$(MUTATION_REDIS_URL) $(BIN)/mutmut run --max-children 1 $(MUTANTS)
 	$(BIN)/python tools/mutation_report.py
 
 mutation-report: venv
