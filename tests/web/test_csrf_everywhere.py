@@ -84,3 +84,21 @@ def test_a_valid_token_gets_past_the_check_on_every_route(app, admin_client: Fla
             continue
         response = admin_client.open(url, method=method, data={"x": "1"}, headers={"X-CSRFToken": token})
         assert CSRF_REFUSAL not in response.get_data(as_text=True), (endpoint, method)
+
+
+def test_the_exempt_unsubscribe_needs_its_own_signed_token(app, client, db_session, clock) -> None:
+    """Exempt from CSRF is not open: a token not signed with this app's secret unsubscribes nobody."""
+    from oncord.messaging.unsubscribe import make_token
+    from oncord.models import Contact
+    from tests.factories import make_contact
+
+    contact = make_contact(db_session, clock, email="ann@example.com", email_marketing_status="subscribed")
+    db_session.commit()
+    forged = make_token("not this app's secret", contact.id, "email")
+    assert client.post(f"/u/{forged}", data={"List-Unsubscribe": "One-Click"}).status_code == 404
+    db_session.expire_all()
+    assert db_session.get(Contact, contact.id).email_marketing_status == "subscribed"
+    genuine = make_token(app.config["SECRET_KEY"], contact.id, "email")
+    assert client.post(f"/u/{genuine}", data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    db_session.expire_all()
+    assert db_session.get(Contact, contact.id).email_marketing_status == "unsubscribed"
