@@ -63,14 +63,15 @@ def _flag_field(channel: str) -> str:
 
 
 def _create(sandbox, n: int, channel: str, accepted: bool | None) -> str:
-    other = "sms" if channel == "email" else "email"
+    """A patient with this flag on the channel under test and consent on the other."""
+    flags = {"accepted_email_marketing": True, "accepted_sms_marketing": True, _flag_field(channel): accepted}
     patient_id = sandbox.store.create_patient({
         "first_name": f"P{n}", "last_name": "Consent", "email": f"p{n}@example.com",
         "patient_phone_numbers": [{"number": f"0412 000 {n:03d}", "phone_type": "Mobile"}],
-        "accepted_email_marketing": accepted if channel == "email" else True,
+        "accepted_email_marketing": flags["accepted_email_marketing"],
     })
-    sandbox.store.edit_patient(patient_id, **{_flag_field(channel): accepted, _flag_field(other): True}
-                               if channel == "sms" else {"accepted_sms_marketing": True})
+    # Cliniko's API takes no SMS opt-in; the sandbox sets it as staff would in Cliniko.
+    sandbox.store.edit_patient(patient_id, accepted_sms_marketing=flags["accepted_sms_marketing"])
     return patient_id
 
 

@@ -17,6 +17,7 @@ from oncord.db import get_database
 from oncord.models import ChangeStatus, Contact, PatientChange
 from oncord.sync.service import run_push
 from tests.fixtures.cliniko import pull_in_process
+from tests.sync.in_flight import PatchHook
 from tests.sync.test_push import _patient
 
 # Local field -> (value before the push, value during the PATCH), Cliniko's name for it in a 422,
@@ -30,23 +31,6 @@ FIELDS: dict[str, tuple[tuple[object, object], str, Callable[[dict], object]]] =
                                lambda p: "subscribed" if p["accepted_email_marketing"] else "unsubscribed"),
 }
 NAMES = sorted(FIELDS)
-
-
-class PatchHook(requests.Session):
-    """A requests session for the Cliniko client that runs `during` once, after Cliniko has taken the
-    first PATCH and before its answer reaches the push: the edit made "while the request was in flight"."""
-
-    def __init__(self, during: Callable[[], None]) -> None:
-        super().__init__()
-        self.during: Callable[[], None] | None = during
-
-    def send(self, request, **kwargs):  # type: ignore[override]
-        """Send, then run the hook on the first PATCH."""
-        response = super().send(request, **kwargs)
-        if request.method == "PATCH" and self.during is not None:
-            during, self.during = self.during, None
-            during()
-        return response
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from oncord.sync.launcher import create_run
 from oncord.sync.outbox import record_changes
 from oncord.sync.service import run_pull, run_push
 from tests.conftest import _empty_tables
+from tests.sync.in_flight import PatchHook
 from tests.sync.test_push import _patient
-from tests.sync.test_push_in_flight import PatchHook
 
 FIELDS = ("first_name", "last_name", "city")
 VALUES = st.sampled_from(["Ann", "Zoë", "José", "Nguyễn", "O'Brien", "Siobhán", "Lee", "Ōtaki"])
