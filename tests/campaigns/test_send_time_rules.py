@@ -105,3 +105,28 @@ def test_cancel_while_sending_stops_the_rest_of_the_batch(
     assert len(smtp_sink.received) == 1
     assert Counter(states(db_session, campaign.id).values()) == {"sent": 1, "cancelled": 5}
     assert fresh(db_session, campaign.id).state == "cancelled"
+
+
+def test_who_unsubscribes_while_their_batch_is_going_out_is_not_sent_to(
+    messaging_app, db_session, clock, smtp_sink, start_campaign, work_queue, monkeypatch
+) -> None:
+    """The re-check is per message, not per batch: an unsubscribe during the batch's first e-mail counts."""
+    _batch_size(messaging_app, 50)
+    contacts = _subscribers(db_session, clock, 4)
+    campaign = make_campaign(db_session, clock)
+    db_session.commit()
+    client = messaging_app.test_client()
+
+    def unsubscribe_the_last(n: int) -> None:
+        if n == 1:
+            token = make_token(context.settings(messaging_app).secret_key, contacts[3].id, "email")
+            assert client.post(f"/u/{token}").status_code == 200
+
+    _on_each_email(smtp_sink, monkeypatch, unsubscribe_the_last)
+    start_campaign(campaign.id)
+    work_queue()
+
+    assert [m.rcpt_tos[0] for m in smtp_sink.received] == [c.email for c in contacts[:3]]
+    rows = {r.contact_id: (r.state, r.reason) for r in recipients(db_session, campaign.id)}
+    assert rows[contacts[3].id] == ("skipped", "unsubscribed")
+    assert fresh(db_session, campaign.id).state == "sent"
