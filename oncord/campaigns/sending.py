@@ -23,7 +23,7 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import LockError, LockNotOwnedError
 from redis.lock import Lock
-from sqlalchemy import func, insert, literal, or_, select, update
+from sqlalchemy import exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from oncord.campaigns.audience import Audience, clinic_time_zone, recipients_query
@@ -475,7 +475,7 @@ class CampaignSender:
         session.commit()
         for recipient, message in ready:
             lock.reacquire()
-            if not self._claim(session, recipient):
+            if not self._claim(session, recipient, campaign.channel):
                 result.not_ours += 1
                 continue
             self._deliver(session, campaign, recipient, message, transport, result)
@@ -497,13 +497,23 @@ class CampaignSender:
         ).rowcount  # type: ignore[attr-defined]
         return moved == 1
 
-    def _claim(self, session: Session, recipient: CampaignRecipient) -> bool:
-        """pending -> sending, committed before anything is handed over; False if someone else has it."""
+    def _claim(self, session: Session, recipient: CampaignRecipient, channel: str) -> bool:
+        """pending -> sending, committed before anything is handed over; False if someone else has it,
+        or if the contact stopped qualifying since the batch was checked (the next batch skips it, with
+        the reason): an unsubscribe during a batch counts for every message not yet handed over."""
         now = self.clock.now()
+        status = Contact.email_marketing_status if channel == "email" else Contact.sms_marketing_status
+        still_subscribed = exists().where(
+            Contact.id == CampaignRecipient.contact_id,
+            status == MarketingStatus.SUBSCRIBED.value,
+            Contact.archived_at.is_(None),
+        )
         moved = session.execute(
             update(CampaignRecipient)
             .where(
-                CampaignRecipient.id == recipient.id, CampaignRecipient.state == RecipientState.PENDING.value
+                CampaignRecipient.id == recipient.id,
+                CampaignRecipient.state == RecipientState.PENDING.value,
+                still_subscribed,
             )
             .values(
                 state=RecipientState.SENDING.value,

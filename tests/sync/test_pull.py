@@ -111,16 +111,24 @@ def test_first_pull_links_existing_contacts_by_email(connected_app, pull, sandbo
     assert _count(db_session, Contact) == len(all_patients(sandbox))
 
 
-def test_local_unsubscribe_survives_a_pull(pull, sandbox, db_session) -> None:
-    """A contact who unsubscribed stays Unsubscribed even when Cliniko says accepted."""
+def test_local_unsubscribe_survives_a_pull(pull, sandbox, db_session, clock) -> None:
+    """A contact who unsubscribed stays Unsubscribed when Cliniko, edited since, says accepted."""
     pull()
-    patient = next(p for p in all_patients(sandbox) if p["accepted_email_marketing"])
+    patient = next(
+        p for p in all_patients(sandbox) if p["accepted_email_marketing"] and p["archived_at"] is None
+    )
     contact = db_session.scalars(select(Contact).where(Contact.cliniko_patient_id == patient["id"])).one()
     contact.email_marketing_status = MarketingStatus.UNSUBSCRIBED.value
     db_session.commit()
-    pull(full=True)
-    db_session.expire_all()
-    assert db_session.get(Contact, contact.id).email_marketing_status == "unsubscribed"
+    # Changed in Cliniko after the unsubscribe, so the pull reads it rather than skipping it unchanged.
+    clock.advance(minutes=5)
+    sandbox.store.edit_patient(patient["id"], first_name="Renamed", accepted_email_marketing=True)
+    for full in (False, True):
+        pull(full=full)
+        db_session.expire_all()
+        stored = db_session.get(Contact, contact.id)
+        assert stored.first_name == "Renamed"
+        assert stored.email_marketing_status == "unsubscribed"
 
 
 def test_reference_lists_include_inactive_practitioners(pull, db_session) -> None:

@@ -126,31 +126,38 @@ def test_pull_keeps_a_pending_local_edit_and_the_push_then_wins(
 def test_rejected_value_is_kept_with_clinikos_message_and_others_go_through(
     connected_app, pull, sandbox, db_session, clock, work_queue
 ) -> None:
-    """A 422 marks that field failed with Cliniko's words; other fields and contacts are pushed."""
+    """A 422 marks that field failed with Cliniko's words; other fields and contacts are pushed.
+
+    The refused field is the phone, which Cliniko names `patient_phone_numbers[0].number`: the push
+    has to map Cliniko's name back to the local field to fail only that one.
+    """
     pull()
     first, second = _linked(db_session, 2)
-    _edit(connected_app, db_session, first, email="bad@example.com", city="Fitzroy")
+    _edit(connected_app, db_session, first, phone="0499 999 999", city="Fitzroy")
     _edit(connected_app, db_session, second, city="Carlton")
     sandbox.store.inject_fault(
         "validation",
         times=1,
-        field="email",
+        field="patient_phone_numbers[0].number",
         message="is invalid",
         path=f"/v1/patients/{first.cliniko_patient_id}",
+        method="PATCH",
     )
     clock.advance(minutes=3)
     work_queue()
     rows = {(r.contact_id, r.field): r for r in db_session.scalars(select(PatientChange))}
-    assert rows[(first.id, "email")].status == ChangeStatus.FAILED
-    assert "invalid" in rows[(first.id, "email")].error
+    assert rows[(first.id, "phone")].status == ChangeStatus.FAILED
+    assert "invalid" in rows[(first.id, "phone")].error
     assert rows[(first.id, "city")].status == ChangeStatus.PUSHED
     assert rows[(second.id, "city")].status == ChangeStatus.PUSHED
     assert _patient(sandbox, first.cliniko_patient_id)["city"] == "Fitzroy"
     assert _patient(sandbox, second.cliniko_patient_id)["city"] == "Carlton"
+    numbers = [n["number"] for n in _patient(sandbox, first.cliniko_patient_id)["patient_phone_numbers"]]
+    assert "0499 999 999" not in numbers
     # The pull does not undo the refused local value: staff see it and decide.
     pull(full=True)
     db_session.expire_all()
-    assert db_session.get(Contact, first.id).email == "bad@example.com"
+    assert db_session.get(Contact, first.id).phone == "0499 999 999"
 
 
 def test_outage_keeps_edits_pending_and_a_later_retry_sends_them_once(
