@@ -32,3 +32,8 @@ keepalive = 5
 # patient names), no referer (it carries the previous page's query) and no user agent.
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+
+# Gunicorn's control socket is one path per user ($HOME/.gunicorn/gunicorn.ctl), so a second
+# instance (the bench, a test, a staging copy) would take it over; the process manager (systemd,
+# a container runtime) and signals manage the server instead.
+control_socket_disable = True
