@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,7 +59,7 @@ class Timings:
     """Latencies (ms) per endpoint label."""
 
     samples: dict[str, list[float]] = field(default_factory=dict)
-    errors: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, label: str, ms: float) -> None:
@@ -139,21 +140,21 @@ class Gunicorn:
         self.worker_class = settings["worker_class"]
         self.listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
         self.base = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.errors = tempfile.NamedTemporaryFile(prefix="oncord-bench-gunicorn-", suffix=".log")
+        self.log = tempfile.NamedTemporaryFile(prefix="oncord-bench-gunicorn-", suffix=".log")
         fd = self.listener.fileno()
         # The access log (stdout) is written as in production, then discarded.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", self.config, "--bind", f"fd://{fd}",
              "--workers", str(self.workers), "--threads", str(self.threads)],
-            env=env, pass_fds=[fd], stdout=subprocess.DEVNULL, stderr=self.errors)
+            env=env, pass_fds=[fd], stdout=subprocess.DEVNULL, stderr=self.log)
         # gunicorn holds the socket now; closing ours lets a crashed server refuse connections.
         self.listener.close()
 
     def check(self) -> None:
         """Stop the bench with gunicorn's own log when it has exited."""
         if self.process.poll() is not None:
-            self.errors.seek(0)
-            log = self.errors.read().decode(errors="replace")[-4000:]
+            self.log.seek(0)
+            log = self.log.read().decode(errors="replace")[-4000:]
             raise click.ClickException(f"gunicorn exited with {self.process.returncode}:\n{log}")
 
     def stop(self) -> None:
@@ -164,7 +165,7 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.errors.close()
+        self.log.close()
 
 
 class _LoopbackClient(requests.Session):
@@ -223,15 +224,15 @@ def _drive(base: str, clients: int, per_client: int, contact_count: int, timings
             start = time.perf_counter()
             try:
                 response = session.get(base + path, headers=headers, timeout=60)
-                ok = response.status_code == 200
-            except requests.RequestException:
-                ok = False
+                error = None if response.status_code == 200 else f"HTTP {response.status_code}"
+            except requests.RequestException as exc:
+                error = type(exc).__name__
             elapsed = (time.perf_counter() - start) * 1000
-            if ok:
+            if error is None:
                 timings.add(label, elapsed)
             else:
                 with timings.lock:
-                    timings.errors += 1
+                    timings.errors[error] += 1
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
@@ -246,7 +247,7 @@ def _drive(base: str, clients: int, per_client: int, contact_count: int, timings
 def _report(title: str, timings: Timings, seconds: float, echo: Callable[[str], None]) -> None:
     total = sum(len(v) for v in timings.samples.values())
     echo(f"\n{title}: {total:,} requests in {seconds:.1f} s ({total / seconds:,.0f} req/s), "
-         f"{timings.errors} errors")
+         f"{timings.errors.total()} errors {dict(timings.errors) or ''}")
     echo(f"  {'endpoint':<26} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for label, values in timings.samples.items():
         p95 = _percentile(values, 95)
