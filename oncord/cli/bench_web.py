@@ -138,17 +138,17 @@ class Gunicorn:
         self.workers = workers or settings["workers"]
         self.threads = threads or settings["threads"]
         self.worker_class = settings["worker_class"]
-        self.listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
-        self.base = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
+        self.base = f"http://127.0.0.1:{listener.getsockname()[1]}"
         self.log = tempfile.NamedTemporaryFile(prefix="oncord-bench-gunicorn-", suffix=".log")
-        fd = self.listener.fileno()
+        fd = listener.fileno()
         # The access log (stdout) is written as in production, then discarded.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", self.config, "--bind", f"fd://{fd}",
              "--workers", str(self.workers), "--threads", str(self.threads)],
             env=env, pass_fds=[fd], stdout=subprocess.DEVNULL, stderr=self.log)
         # gunicorn holds the socket now; closing ours lets a crashed server refuse connections.
-        self.listener.close()
+        listener.close()
 
     def check(self) -> None:
         """Stop the bench with gunicorn's own log when it has exited."""
@@ -268,18 +268,22 @@ def _report(title: str, timings: Timings, seconds: float, echo: Callable[[str], 
 @click.option("--postgres-url", envvar="ONCORD_BENCH_POSTGRES_URL",
               default="postgresql://root@127.0.0.1:5432/test", show_default=True,
               help="A PostgreSQL server where a scratch database may be created.")
+@click.option("--database", "database_name", default=BENCH_DB, show_default=True,
+              help="Name of the scratch database.")
 @click.option("--reuse", is_flag=True, help="Keep the seeded scratch database from an earlier run.")
 def bench_web_command(contacts: int, appointments: int, clients: int, per_client: int, think_ms: int,
-                      workers: int | None, threads: int | None, postgres_url: str, reuse: bool) -> None:
+                      workers: int | None, threads: int | None, postgres_url: str, database_name: str,
+                      reuse: bool) -> None:
     """Seed a scratch PostgreSQL database and measure the contacts screens under load."""
     echo = click.echo
     settings = context.settings()
-    url, seeded = scratch_postgres(postgres_url, BENCH_DB, reuse)
+    url, seeded = scratch_postgres(postgres_url, database_name, reuse)
     engine = make_engine(url)
     migrate.upgrade(engine)
     now = datetime.now(UTC)
     if not seeded:
-        echo(f"Seeding {BENCH_DB} with {contacts:,} contacts and {appointments:,} appointments (COPY)...")
+        echo(f"Seeding {database_name} with {contacts:,} contacts and {appointments:,} appointments "
+             "(COPY)...")
         seed(engine, contacts, appointments, now, echo)
     with engine.connect() as conn:
         contact_count = conn.scalar(text("SELECT count(*) FROM contacts")) or 1
@@ -297,13 +301,17 @@ def bench_web_command(contacts: int, appointments: int, clients: int, per_client
         get_database(app).engine.dispose()
     engine.dispose()
 
-    env = {**os.environ, "DATABASE_URL": url, "ONCORD_QUEUE": "oncord-bench"}
+    # gunicorn's app reads the environment: the same settings as the bench's own app above.
+    env = {**os.environ, "ONCORD_MODE": settings.mode, "SECRET_KEY": settings.secret_key,
+           "ONCORD_ENCRYPTION_KEY": settings.encryption_key, "DATABASE_URL": url,
+           "REDIS_URL": settings.redis_url, "ONCORD_QUEUE": "oncord-bench"}
     server = Gunicorn(env, workers, threads)
     base = server.base
     try:
         echo(f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
              f"gunicorn ({server.config}): {server.workers} worker(s) x {server.threads} thread(s), "
-             f"{server.worker_class}; ONCORD_MODE={settings.mode}; PostgreSQL scratch database {BENCH_DB}; "
+             f"{server.worker_class}; ONCORD_MODE={settings.mode}; "
+             f"PostgreSQL scratch database {database_name}; "
              f"load average {os.getloadavg()[0]:.1f} before the run")
         warm = Timings()
         try:
