@@ -25,10 +25,11 @@ def test_bench_web_logs_its_clients_in_and_measures_without_errors(request, redi
                       "database_url": f"sqlite:///{tmp_path / 'unused.db'}", "redis_url": TEST_REDIS_URL})
     name = f"oncord_bench_web_test_{os.getpid()}"
     try:
-        result = app.test_cli_runner().invoke(args=[
-            "bench", "web", "--contacts", "60", "--appointments", "200", "--clients", "3",
-            "--requests-per-client", "6", "--think-ms", "10", "--workers", "1", "--threads", "2",
-            "--postgres-url", POSTGRES_ADMIN_URL, "--database", name])
+        with app.app_context():  # as `flask --app ...` pushes one
+            result = app.test_cli_runner().invoke(args=[
+                "bench", "web", "--contacts", "60", "--appointments", "200", "--clients", "3",
+                "--requests-per-client", "6", "--think-ms", "10", "--workers", "1", "--threads", "2",
+                "--postgres-url", POSTGRES_ADMIN_URL, "--database", name])
     finally:
         drop_postgres(POSTGRES_ADMIN_URL, name)
         get_database(app).engine.dispose()
