@@ -25,8 +25,10 @@ threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 # is replaced. Shutdown lets requests in flight finish for as long.
 timeout = 30
 graceful_timeout = 30
-# Idle keep-alive connections from the proxy are kept briefly, not held open per thread.
-keepalive = 5
+# Idle keep-alive connections outlive a proxy's own idle timeout (nginx and most load balancers:
+# 60 s), so gunicorn never closes one the proxy is about to reuse (a failed request, a 502 for a
+# POST). A gthread worker parks idle connections in its poller, not in a thread.
+keepalive = 75
 
 # Access log to stdout without patient data: the path but never the query string (searches are
 # patient names), no referer (it carries the previous page's query) and no user agent.
