@@ -54,15 +54,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(installed):
-    """The fresh venv imports oncord and its folders from its own site-packages, not the checkout."""
+    """The fresh venv imports oncord from its own site-packages and finds templates, static and
+    migrations inside it; the instance folder is the venv's var/, never site-packages."""
     python, env, work = installed
     probe = ("import oncord, oncord.migrate as m; a = oncord.create_app(); "
              "print(oncord.__file__, a.template_folder, a.static_folder, m.MIGRATIONS_DIR, a.instance_path, "
              "sep='\\n')")
-    lines = _run([str(python), "-c", probe], cwd=work, env=env).stdout.split()
-    venv = python.parent.parent
-    assert all(Path(line).is_relative_to(venv) for line in lines), lines
-    assert not any(Path(line).is_relative_to(ROOT) for line in lines), lines
+    module, *folders, instance = map(Path, _run([str(python), "-c", probe], cwd=work, env=env).stdout.split())
+    package = module.parent
+    assert package.is_relative_to(python.parent.parent) and not package.is_relative_to(ROOT)
+    assert all(folder.is_dir() and folder.parent == package for folder in folders), folders
+    assert (package / "migrations" / "env.py").is_file() and (package / "gunicorn.conf.py").is_file()
+    assert instance == python.parent.parent / "var" / "oncord-instance"
 
 
 def test_the_installed_wheel_migrates_and_serves_the_login_page_under_gunicorn(installed):
