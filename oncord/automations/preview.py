@@ -79,6 +79,7 @@ def _merge(contact: Contact, appointment: Appointment | None, profile: Messaging
         business=(appointment.business.name if appointment and appointment.business
                   else (profile.sender_name or "")),
         book_now_url=profile.book_now_url,
+        book_now_problem=profile.book_now_problem,
     )
 
 

@@ -8,6 +8,7 @@ provider. A send is claimed at most once, so a retried job or a second worker ne
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,11 +37,13 @@ from oncord.db import Database
 from oncord.integration import active_connection
 from oncord.messaging.compose import build_outgoing_email, opt_out_line
 from oncord.messaging.email import EmailSender, OutgoingEmail
-from oncord.messaging.errors import NotConfigured, SendError
+from oncord.messaging.errors import MessageProblem, NotConfigured, SendError, as_send_error, failure_text
 from oncord.messaging.profile import MessagingProfile, appointment_time_zone, load_profile, public_base_url
 from oncord.messaging.sms import OutgoingSms, SmsProvider
-from oncord.messaging.templates import TemplateProblem, merge_data, render_text
+from oncord.messaging.templates import merge_data, render_text, zone_problem
 from oncord.models import Appointment, Automation, AutomationSend, Contact, SendState, Trigger
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 # Sends claimed and recorded together; a worker dying mid-chunk strands at most this many.
@@ -222,19 +225,23 @@ class BatchSender:
                 appointment = self.refresher.refresh(session, appointment, now)
                 linked = appointment.contact_id if appointment is not None else None
                 contact = session.get(Contact, linked) if linked else None
-            verdict, address = self._decide(spec, send, appointment, contact, profile, now)
-            if verdict.action == "skip":
-                skips.setdefault(verdict.reason or "", []).append(send)
-            elif verdict.action == "wait":
-                waits.append((send, verdict))
-            else:
-                assert appointment is not None and contact is not None and address is not None
-                try:
+            # One message's problem (its template, its address, its location's zone) fails that
+            # message alone; the rest of the chunk goes on.
+            try:
+                verdict, address = self._decide(spec, send, appointment, contact, profile, now)
+                if verdict.action == "skip":
+                    skips.setdefault(verdict.reason or "", []).append(send)
+                elif verdict.action == "wait":
+                    waits.append((send, verdict))
+                else:
+                    assert appointment is not None and contact is not None and address is not None
                     message = self._render(spec, send, appointment, contact, address, profile)
-                except (TemplateProblem, NotConfigured) as exc:
-                    failures.append((send, str(exc.args[0]) if exc.args else str(exc)))
-                    continue
-                ready.append((send, spec, contact, message))
+                    ready.append((send, spec, contact, message))
+            except (MessageProblem, NotConfigured) as exc:
+                failures.append((send, failure_text(exc)))
+            except Exception as exc:  # noqa: BLE001 - logged with its traceback, shown as this message's failure
+                log.exception("automation send %s could not be prepared", send.id)
+                failures.append((send, failure_text(exc)))
         claims = self._settle(session, now, specs, not_due, skips, waits, failures, ready, result)
         session.commit()
         outcomes = [self._deliver(claim) for claim in claims]
@@ -338,7 +345,11 @@ class BatchSender:
         quiet = profile.quiet_hours.get(channel)
         if quiet is None:
             return SEND
-        ends = quiet.ends_at(now, appointment_time_zone(appointment, profile))
+        zone = appointment_time_zone(appointment, profile)
+        problem = zone_problem(zone)
+        if problem is not None:
+            raise MessageProblem(problem)
+        ends = quiet.ends_at(now, zone)
         if ends is None:
             return SEND
         if spec.trigger == Trigger.UPCOMING and ends >= appointment.starts_at:
@@ -363,6 +374,7 @@ class BatchSender:
             practitioner=appointment.practitioner.display_name if appointment.practitioner else None,
             business=appointment.business.name if appointment.business else None,
             book_now_url=profile.book_now_url,
+            book_now_problem=profile.book_now_problem,
         )
         reference = f"automation-send:{send.id}"
         base = public_base_url(self.settings)
@@ -384,7 +396,10 @@ class BatchSender:
             else:
                 assert message.sms is not None
                 provider_id = self.transports.sms().send(message.sms)
-        except SendError as exc:
+        except Exception as raised:  # noqa: BLE001 - a provider bug fails this message, not the batch
+            exc = as_send_error(raised)
+            if not isinstance(raised, SendError):
+                log.exception("automation send %s: unexpected error from the provider", claim.send.id)
             now = self.clock.now()
             if exc.retryable and claim.attempts < MAX_ATTEMPTS:
                 delay = BACKOFF[min(claim.attempts, len(BACKOFF)) - 1]

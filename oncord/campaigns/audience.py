@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from oncord.config import Settings
 from oncord.db import UTCDateTime
 from oncord.integration import active_connection
+from oncord.messaging.profile import account_time_zone
 from oncord.models import Appointment, Contact, MarketingStatus
 
 OUTCOMES: dict[str, str] = {
@@ -234,8 +235,7 @@ def _ints(values: Any) -> tuple[int, ...]:
 
 def clinic_time_zone(session: Session, settings: Settings) -> str:
     """The zone the clinic's calendar days are in: the Cliniko account's, else CLINIC_TIME_ZONE."""
-    connection = active_connection(session)
-    return (connection.time_zone_identifier if connection else None) or settings.clinic_time_zone
+    return account_time_zone(active_connection(session), settings)
 
 
 # --- SQL ------------------------------------------------------------------------------------------

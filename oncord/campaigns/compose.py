@@ -86,6 +86,7 @@ def merge_for(contact: Contact, profile: MessagingProfile) -> dict[str, str]:
         practitioner=None,
         business=profile.sender_name,
         book_now_url=profile.book_now_url,
+        book_now_problem=profile.book_now_problem,
     )
 
 

@@ -32,10 +32,16 @@ from oncord.clock import Clock, utc
 from oncord.config import Settings
 from oncord.db import Database, UTCDateTime
 from oncord.messaging.email import EmailSender
-from oncord.messaging.errors import NotConfigured, SendError
+from oncord.messaging.errors import (
+    InvalidAddress,
+    MessageProblem,
+    NotConfigured,
+    SendError,
+    as_send_error,
+    failure_text,
+)
 from oncord.messaging.profile import MessagingProfile, load_profile, public_base_url
 from oncord.messaging.sms import SmsProvider
-from oncord.messaging.templates import TemplateProblem
 from oncord.models import (
     ActivityEvent,
     ActivityKind,
@@ -66,6 +72,8 @@ REASONS: dict[str, str] = {
     "gave_up": "The provider kept failing; gave up after 3 tries",
     "outcome_unknown": "The worker stopped while handing it over; it may have gone, so it was not sent again",
     "template": "The message could not be filled in",
+    "invalid_address": "Invalid e-mail address",
+    "unexpected": "Something unexpected went wrong preparing this message",
 }
 
 
@@ -439,33 +447,31 @@ class CampaignSender:
         content = Content.of(campaign)
         ready: list[tuple[CampaignRecipient, Rendered]] = []
         for recipient, contact in batch:
-            reason, address = skip_reason(contact, campaign.channel, self.settings.sms_default_region)
-            if reason is None:
-                assert address is not None
-                try:
+            # One recipient's problem (the template, a hostile name or address) fails that message
+            # alone; the rest of the batch goes on.
+            try:
+                reason, address = skip_reason(contact, campaign.channel, self.settings.sms_default_region)
+                if reason is None:
+                    assert address is not None
                     reference = f"campaign-recipient:{recipient.id}"
                     rendered = render_message(
                         content, contact, address, profile, self.settings, campaign.id, reference
                     )
                     ready.append((recipient, rendered))
                     continue
-                except TemplateProblem as exc:
-                    if self._close(
-                        session,
-                        recipient,
-                        RecipientState.PENDING,
-                        RecipientState.FAILED,
-                        now,
-                        reason="template",
-                        error=str(exc),
-                    ):
-                        session.add(
-                            _event(
-                                campaign, recipient, ActivityKind.MESSAGE_FAILED.value, now, error=str(exc)
-                            )
-                        )
-                        result.failed += 1
-                    continue
+            except Exception as exc:  # noqa: BLE001 - shown as this message's failure
+                if not isinstance(exc, MessageProblem | NotConfigured):
+                    log.exception("campaign recipient %s could not be prepared", recipient.id)
+                error = failure_text(exc)
+                code = "invalid_address" if isinstance(exc, InvalidAddress) else (
+                    "template" if isinstance(exc, MessageProblem) else "unexpected")
+                if self._close(
+                    session, recipient, RecipientState.PENDING, RecipientState.FAILED, now,
+                    reason=code, error=error,
+                ):
+                    session.add(_event(campaign, recipient, ActivityKind.MESSAGE_FAILED.value, now, error=error))
+                    result.failed += 1
+                continue
             if self._close(
                 session, recipient, RecipientState.PENDING, RecipientState.SKIPPED, now, reason=reason
             ):
@@ -532,7 +538,10 @@ class CampaignSender:
         values: dict[str, Any] = {"to_address": message.to}
         try:
             provider_id = transport.send(message.email if message.email is not None else message.sms)
-        except SendError as exc:
+        except Exception as raised:  # noqa: BLE001 - a provider bug fails this message, not the campaign
+            exc = as_send_error(raised)
+            if not isinstance(raised, SendError):
+                log.exception("campaign recipient %s: unexpected error from the provider", recipient.id)
             now = self.clock.now()
             if exc.retryable and recipient.attempts < MAX_ATTEMPTS:
                 state = RecipientState.PENDING

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oncord.messaging.email import OutgoingEmail, message_id_for
+from oncord.messaging.email import OutgoingEmail, clean_display_name, message_id_for, valid_mailbox
 from oncord.messaging.errors import NotConfigured
 from oncord.messaging.profile import MessagingProfile
 from oncord.messaging.templates import render_email
@@ -29,6 +29,7 @@ def build_outgoing_email(
             "No sender name and address are set for e-mails. An admin can set them in Settings → Messaging."
         )
     assert profile.sender_email is not None and profile.sender_name is not None
+    address = valid_mailbox(address)
     link = unsubscribe_url(base_url, secret_key, contact.id, "email", campaign_id)
     rendered = render_email(
         subject_source,
@@ -40,9 +41,9 @@ def build_outgoing_email(
     )
     return OutgoingEmail(
         to_address=address,
-        to_name=contact.full_name if (contact.first_name or contact.last_name) else None,
+        to_name=clean_display_name(contact.full_name) if (contact.first_name or contact.last_name) else None,
         from_address=profile.sender_email,
-        from_name=profile.sender_name,
+        from_name=clean_display_name(profile.sender_name),
         reply_to=profile.reply_to,
         subject=rendered.subject,
         text=rendered.text,

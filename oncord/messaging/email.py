@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.charset import QP, Charset
+from email.errors import HeaderParseError
 from email.header import Header
+from email.headerregistry import Address
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -16,7 +19,14 @@ from typing import Protocol
 
 from oncord.clock import Clock
 from oncord.db import Database
-from oncord.messaging.errors import NotConfigured, PermanentFailure, TemporaryFailure, UnknownOutcome
+from oncord.messaging.errors import (
+    InvalidAddress,
+    MessageProblem,
+    NotConfigured,
+    PermanentFailure,
+    TemporaryFailure,
+    UnknownOutcome,
+)
 from oncord.models import OutboxMessage
 
 _UTF8 = Charset("utf-8")
@@ -42,6 +52,37 @@ class OutgoingEmail:
     reference: str | None = None
 
 
+INVALID_ADDRESS = "invalid e-mail address"
+# C0 and C1 controls plus the Unicode line and paragraph separators: none belongs in a header.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def clean_display_name(name: str | None) -> str:
+    """A display name with control characters (CR/LF included) made spaces, whitespace collapsed."""
+    return " ".join(_CONTROL.sub(" ", name or "").split())
+
+
+def valid_mailbox(address: str | None) -> str:
+    """The address when it is exactly one mailbox (local@domain); else InvalidAddress.
+
+    Checked with email.headerregistry.Address, so nothing in it can add or break a header.
+    """
+    value = (address or "").strip()
+    if not value or _CONTROL.search(value) or "," in value or "<" in value or ">" in value:
+        raise InvalidAddress(INVALID_ADDRESS)
+    try:
+        parsed = Address(addr_spec=value)
+    except (ValueError, IndexError, HeaderParseError) as exc:
+        raise InvalidAddress(INVALID_ADDRESS) from exc
+    if not parsed.username or "." not in parsed.domain or parsed.domain.startswith("."):
+        raise InvalidAddress(INVALID_ADDRESS)
+    return value
+
+
+def _one_line(value: str) -> str:
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
 def _header(value: str, name: str) -> str | Header:
     # Plain ASCII stays readable; anything else becomes RFC 2047 encoded words, folded.
     return value if value.isascii() else Header(value, "utf-8", header_name=name)
@@ -58,22 +99,26 @@ def build_mime(email: OutgoingEmail, *, date: str | None = None) -> Message:
     Built with the compat32 classes: a batch builds thousands, and they cost a sixth of
     EmailMessage's header parsing for the same bytes on the wire.
     """
+    # Every value is checked or flattened to one line first: a CR/LF from a synced record can
+    # neither add a header nor end the header block early.
+    to_address = valid_mailbox(email.to_address)
+    from_address = valid_mailbox(email.from_address)
     message: Message = MIMEMultipart("alternative") if email.html else _text(email.text, "plain")
-    message["From"] = formataddr((email.from_name, email.from_address), "utf-8")
-    message["To"] = formataddr((email.to_name or "", email.to_address), "utf-8")
-    message["Subject"] = _header(email.subject, "Subject")  # type: ignore[assignment]
+    message["From"] = formataddr((clean_display_name(email.from_name), from_address), "utf-8")
+    message["To"] = formataddr((clean_display_name(email.to_name), to_address), "utf-8")
+    message["Subject"] = _header(_one_line(email.subject), "Subject")  # type: ignore[assignment]
     if email.reply_to:
-        message["Reply-To"] = email.reply_to
+        message["Reply-To"] = valid_mailbox(email.reply_to)
     if date:
         message["Date"] = date
     if email.message_id:
-        message["Message-ID"] = email.message_id
+        message["Message-ID"] = _one_line(email.message_id)
     if email.unsubscribe_url:
         # RFC 8058: an HTTPS URI that takes a POST "List-Unsubscribe=One-Click" without login.
-        message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+        message["List-Unsubscribe"] = f"<{_one_line(email.unsubscribe_url)}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if email.reference:
-        message["X-Oncord-Reference"] = email.reference
+        message["X-Oncord-Reference"] = _one_line(email.reference)
     if email.html:
         message.attach(_text(email.text, "plain"))
         message.attach(_text(email.html, "html"))
@@ -157,7 +202,10 @@ class SmtpSender:
     def send(self, email: OutgoingEmail) -> str:
         """Send one e-mail; errors before DATA are safe to retry, a broken DATA is not."""
         date = format_datetime(self.clock.now()) if self.clock is not None else None
-        message = mime_bytes(email, date=date)
+        try:
+            message = mime_bytes(email, date=date)
+        except MessageProblem as exc:
+            raise PermanentFailure(exc.message) from exc
         sender = email.from_address
         for attempt in (1, 2):
             smtp = self._smtp or self._connect()
@@ -245,8 +293,8 @@ class OutboxEmailSender:
         with self.database.session() as session:
             row = OutboxMessage(
                 channel="email",
-                to_address=formataddr((email.to_name or "", email.to_address)),
-                from_address=formataddr((email.from_name, email.from_address)),
+                to_address=formataddr((clean_display_name(email.to_name), valid_mailbox(email.to_address))),
+                from_address=formataddr((clean_display_name(email.from_name), email.from_address)),
                 subject=email.subject,
                 body=email.text,
                 html=email.html,
