@@ -15,7 +15,7 @@ from oncord.automations.sender import Message, build_email, build_sms
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
-from oncord.messaging.errors import NotConfigured, SendError
+from oncord.messaging.errors import MessageProblem, NotConfigured, SendError
 from oncord.messaging.profile import (
     MessagingProfile,
     appointment_time_zone,
@@ -26,7 +26,7 @@ from oncord.messaging.profile import (
 )
 from oncord.messaging.sms import OutgoingSms, mobile_number
 from oncord.messaging.sms_segments import SegmentCount, count_segments
-from oncord.messaging.templates import TemplateProblem, merge_data
+from oncord.messaging.templates import merge_data
 from oncord.models import Appointment, Contact, MarketingStatus
 
 
@@ -114,7 +114,7 @@ def preview(
         target = address or (person.email if channel == "email" else person.phone) or "(none)"
         try:
             message = _render(spec, channel, merge, person, target, profile, settings)
-        except (TemplateProblem, NotConfigured) as exc:
+        except (MessageProblem, NotConfigured) as exc:
             results.append(ChannelPreview(channel, False, summary, problem=str(exc.args[0])))
             continue
         results.append(
@@ -173,7 +173,7 @@ def send_test(
                 finally:
                     provider.close()
                 outcomes.append((True, f"Test SMS sent to {address}."))
-        except (TemplateProblem, SendError) as exc:
+        except (MessageProblem, SendError) as exc:
             kind = "e-mail" if channel == "email" else "SMS"
             outcomes.append((False, f"The test {kind} was not sent: {exc}"))
     return outcomes

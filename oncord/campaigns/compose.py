@@ -16,7 +16,7 @@ from oncord.config import Settings
 from oncord.db import Database
 from oncord.messaging.compose import build_outgoing_email, opt_out_line
 from oncord.messaging.email import OutgoingEmail
-from oncord.messaging.errors import NotConfigured, SendError
+from oncord.messaging.errors import MessageProblem, NotConfigured, SendError
 from oncord.messaging.profile import (
     MessagingProfile,
     load_profile,
@@ -28,7 +28,6 @@ from oncord.messaging.sms import OutgoingSms, mobile_number
 from oncord.messaging.sms_segments import SegmentCount, count_segments
 from oncord.messaging.templates import (
     MERGE_FIELDS,
-    TemplateProblem,
     check_template,
     merge_data,
     render_text,
@@ -228,7 +227,7 @@ def preview(
         rendered = render_message(
             content, person, address or "(none)", profile, settings, campaign_id, "campaign-preview"
         )
-    except (TemplateProblem, NotConfigured) as exc:
+    except (MessageProblem, NotConfigured) as exc:
         return Preview(person.full_name, verdict, False, from_line=from_line, problem=str(exc.args[0]))
     return Preview(
         person.full_name,
@@ -260,7 +259,7 @@ def sms_count(session: Session, settings: Settings, body: str, contact: Contact 
     profile = load_profile(session, settings)
     try:
         text = render_text(body, merge_for(person, profile))
-    except TemplateProblem as exc:
+    except MessageProblem as exc:
         return SmsCount(None, len(opt_out) + 1, str(exc))
     return SmsCount(count_segments(f"{text}\n{opt_out}"), len(opt_out) + 1)
 
@@ -303,7 +302,7 @@ def send_test(
                 provider.send(rendered.sms)
             finally:
                 provider.close()
-    except (TemplateProblem, SendError) as exc:
+    except (MessageProblem, SendError) as exc:
         return False, f"The test {kind} was not sent: {exc}"
     return True, f"Test {kind} sent to {address}."
 

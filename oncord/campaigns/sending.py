@@ -27,10 +27,11 @@ from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from oncord.campaigns.audience import Audience, clinic_time_zone, recipients_query
-from oncord.campaigns.compose import Content, Rendered, address_of, render_message
+from oncord.campaigns.compose import Content, Rendered, render_message
 from oncord.clock import Clock, utc
 from oncord.config import Settings
 from oncord.db import Database, UTCDateTime
+from oncord.messaging.eligibility import Reason, check_recipient, reason_text
 from oncord.messaging.email import EmailSender
 from oncord.messaging.errors import (
     InvalidAddress,
@@ -49,7 +50,6 @@ from oncord.models import (
     CampaignRecipient,
     CampaignState,
     Contact,
-    MarketingStatus,
     RecipientState,
 )
 
@@ -61,25 +61,10 @@ BACKOFF = (timedelta(minutes=1), timedelta(minutes=5))
 LOCK_PREFIX = "oncord:lock:campaign:"
 NO_SENDER = "No sender name and address are set for e-mails. An admin can set them in Settings → Messaging."
 
-# Why a recipient was skipped or failed; shown in the report.
-REASONS: dict[str, str] = {
-    "unsubscribed": "Unsubscribed before the message went",
-    "not_subscribed": "No longer subscribed",
-    "archived": "Archived in Cliniko",
-    "no_address": "No address on this channel any more",
-    "not_mobile": "The phone number is not a mobile number",
-    "refused": "The provider refused the message",
-    "gave_up": "The provider kept failing; gave up after 3 tries",
-    "outcome_unknown": "The worker stopped while handing it over; it may have gone, so it was not sent again",
-    "template": "The message could not be filled in",
-    "invalid_address": "Invalid e-mail address",
-    "unexpected": "Something unexpected went wrong preparing this message",
-}
-
-
 def recipient_reason(code: str | None) -> str:
-    """A skip or failure reason in words."""
-    return REASONS.get(code or "", code or "")
+    """A skip or failure reason in words (the one vocabulary of oncord.messaging.eligibility)."""
+    words = reason_text(code)
+    return words[:1].upper() + words[1:]
 
 
 # --- Domain steps (a session passed in, the caller commits) ---------------------------------------
@@ -181,19 +166,9 @@ def _event(
 
 
 def skip_reason(contact: Contact, channel: str, region: str) -> tuple[str | None, str | None]:
-    """(reason to skip, None) or (None, address): consent and address as they are right now."""
-    status = contact.email_marketing_status if channel == "email" else contact.sms_marketing_status
-    if status == MarketingStatus.UNSUBSCRIBED:
-        return "unsubscribed", None
-    if contact.archived_at is not None:
-        return "archived", None
-    if status != MarketingStatus.SUBSCRIBED:
-        return "not_subscribed", None
-    address = address_of(contact, channel, region)
-    if address is None:
-        has_phone = bool((contact.phone or "").strip())
-        return ("not_mobile" if channel == "sms" and has_phone else "no_address"), None
-    return None, address
+    """(reason to skip, None) or (None, address): the one eligibility rule, marketing only."""
+    found = check_recipient(contact, channel, allow_pending=False, region=region)
+    return (found.reason.value if found.reason else None), found.address
 
 
 # --- The sender -----------------------------------------------------------------------------------
@@ -463,13 +438,14 @@ class CampaignSender:
                 if not isinstance(exc, MessageProblem | NotConfigured):
                     log.exception("campaign recipient %s could not be prepared", recipient.id)
                 error = failure_text(exc)
-                code = "invalid_address" if isinstance(exc, InvalidAddress) else (
-                    "template" if isinstance(exc, MessageProblem) else "unexpected")
+                code = (Reason.INVALID_ADDRESS if isinstance(exc, InvalidAddress) else
+                        Reason.TEMPLATE if isinstance(exc, MessageProblem) else Reason.UNEXPECTED).value
                 if self._close(
                     session, recipient, RecipientState.PENDING, RecipientState.FAILED, now,
                     reason=code, error=error,
                 ):
-                    session.add(_event(campaign, recipient, ActivityKind.MESSAGE_FAILED.value, now, error=error))
+                    failed = ActivityKind.MESSAGE_FAILED.value
+                    session.add(_event(campaign, recipient, failed, now, error=error))
                     result.failed += 1
                 continue
             if self._close(

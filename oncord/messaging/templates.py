@@ -17,8 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.visitor import NodeTransformer
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 
 from oncord.messaging.errors import MessageProblem
@@ -144,9 +144,10 @@ class _BoundedEnvironment(SandboxedEnvironment):
         _current().spend()
         if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
             raise TemplateProblem("A power in the template is too big.")
-        if operator == "*" and (isinstance(left, str | list | tuple) or isinstance(right, str | list | tuple)):
-            other = right if isinstance(left, str | list | tuple) else left
-            size = len(left if isinstance(left, str | list | tuple) else right)
+        sequence = (str, list, tuple)
+        if operator == "*" and (isinstance(left, sequence) or isinstance(right, sequence)):
+            other = right if isinstance(left, sequence) else left
+            size = len(left if isinstance(left, sequence) else right)
             if isinstance(other, int) and size * other > MAX_OUTPUT:
                 raise TemplateProblem(
                     f"The template makes text longer than {MAX_OUTPUT:,} characters. Shorten it."
@@ -290,7 +291,11 @@ def render_text(source: str, data: dict[str, Any]) -> str:
     except TemplateProblem as exc:
         line = _template_line(exc)
         message = str(exc)
-        raise TemplateProblem(f"Line {line}: {message}" if line and not message.startswith("Line ") else message) from None
+        if line and not message.startswith("Line "):
+            message = f"Line {line}: {message}"
+        raise TemplateProblem(message) from None
+    except MessageProblem:
+        raise  # a merge value that cannot be made (zone, link): its own words, not the template's
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"Line {exc.lineno}: {(exc.message or '').rstrip('.')}.") from exc
     except Exception as exc:  # noqa: BLE001 - any error in staff text fails that message only
@@ -354,7 +359,7 @@ class Unavailable:
         self.problem = problem
 
     def __str__(self) -> str:
-        raise TemplateProblem(self.problem)
+        raise MessageProblem(self.problem)
 
     def __bool__(self) -> bool:
         return False
@@ -380,6 +385,14 @@ def format_start(moment: datetime, time_zone: str) -> dict[str, str]:
     return {"appointment_start": f"{day} at {hour}", "appointment_date": day, "appointment_time": hour}
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(value: str | None) -> str:
+    # A synced name is one line of text: control characters (CR/LF included) become spaces.
+    return " ".join(_CONTROL.sub(" ", value or "").split())
+
+
 def merge_data(
     *,
     first_name: str | None,
@@ -395,8 +408,8 @@ def merge_data(
     """Every merge field's value; missing values become empty text rather than errors, and a
     value that cannot be made (bad zone, bad link) fails only the templates that use it."""
     data: dict[str, Any] = {
-        "first_name": (first_name or "").strip(),
-        "last_name": (last_name or "").strip(),
+        "first_name": _one_line(first_name),
+        "last_name": _one_line(last_name),
         "appointment_type": appointment_type or "",
         "practitioner": practitioner or "",
         "business": business or "",
