@@ -11,11 +11,11 @@ from oncord.automations.editing import AutomationData
 from oncord.automations.queries import preview_appointment
 from oncord.automations.reasons import reason_text
 from oncord.automations.rules import AutomationSpec, check_contact
-from oncord.automations.sender import Message, build_email, build_sms
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
 from oncord.messaging.errors import MessageProblem, NotConfigured, SendError
+from oncord.messaging.pipeline import RenderedMessage, build_email, build_sms
 from oncord.messaging.profile import (
     MessagingProfile,
     appointment_time_zone,
@@ -84,14 +84,14 @@ def _merge(contact: Contact, appointment: Appointment | None, profile: Messaging
 
 
 def _render(spec: AutomationSpec, channel: str, data: dict[str, str], contact: Contact, address: str,
-            profile: MessagingProfile, settings: Settings) -> Message:
+            profile: MessagingProfile, settings: Settings, *, test: bool = False) -> RenderedMessage:
     base = public_base_url(settings)
     if channel == "email":
         return build_email(spec.email_subject, spec.email_body, data, address=address, contact=contact,
                            profile=profile, base_url=base, secret_key=settings.secret_key,
-                           reference="automation-preview")
+                           reference="automation-preview", test=test)
     return build_sms(spec.sms_body, data, address=address, contact=contact, marketing=not spec.is_service,
-                     base_url=base, secret_key=settings.secret_key, reference="automation-preview")
+                     base_url=base, secret_key=settings.secret_key, reference="automation-preview", test=test)
 
 
 def preview(
@@ -156,7 +156,8 @@ def send_test(
             outcomes.append((False, f"No test {kind} sent: enter {what}."))
             continue
         try:
-            message = _render(spec, channel, merge, person, address, profile, settings)
+            # A test's unsubscribe link is inert: the patient shown is not unsubscribed by it.
+            message = _render(spec, channel, merge, person, address, profile, settings, test=True)
             if message.email is not None:
                 email = replace(message.email, subject=f"[Test] {message.email.subject}", message_id=None,
                                 reference="automation-test")

@@ -9,8 +9,8 @@ provider. A send is claimed at most once, so a retried job or a second worker ne
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,21 +35,20 @@ from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
 from oncord.integration import active_connection
-from oncord.messaging.compose import build_outgoing_email, opt_out_line
-from oncord.messaging.email import EmailSender, OutgoingEmail
 from oncord.messaging.errors import MessageProblem, NotConfigured, SendError, as_send_error, failure_text
+from oncord.messaging.pipeline import RenderedMessage, RetryPolicy, Transports, build_email, build_sms
 from oncord.messaging.profile import MessagingProfile, appointment_time_zone, load_profile, public_base_url
-from oncord.messaging.sms import OutgoingSms, SmsProvider
-from oncord.messaging.templates import merge_data, render_text, zone_problem
+from oncord.messaging.templates import merge_data, zone_problem
 from oncord.models import Appointment, Automation, AutomationSend, Contact, SendState, Trigger
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
+# A reminder refused for now is tried five times in all, waiting longer each time.
+MESSAGE_RETRY = RetryPolicy(
+    5, (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
+)
 # Sends claimed and recorded together; a worker dying mid-chunk strands at most this many.
 CHUNK_SIZE = 25
-# Waits after the 1st, 2nd, ... failed attempt.
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 OPEN_STATES = (SendState.PENDING.value, SendState.QUEUED.value)
 
 
@@ -71,65 +70,13 @@ class BatchResult:
 
 
 @dataclass
-class Transports:
-    """The e-mail sender and SMS provider of one batch, opened on first use and closed at the end."""
-
-    make_email: Callable[[], EmailSender]
-    make_sms: Callable[[], SmsProvider]
-    _email: EmailSender | None = None
-    _sms: SmsProvider | None = None
-    _errors: dict[str, NotConfigured] = field(default_factory=dict)
-
-    def email(self) -> EmailSender:
-        """The e-mail sender (raises NotConfigured, remembered for the rest of the batch)."""
-        if "email" in self._errors:
-            raise self._errors["email"]
-        if self._email is None:
-            try:
-                self._email = self.make_email()
-            except NotConfigured as exc:
-                self._errors["email"] = exc
-                raise
-        return self._email
-
-    def sms(self) -> SmsProvider:
-        """The SMS provider (raises NotConfigured, remembered for the rest of the batch)."""
-        if "sms" in self._errors:
-            raise self._errors["sms"]
-        if self._sms is None:
-            try:
-                self._sms = self.make_sms()
-            except NotConfigured as exc:
-                self._errors["sms"] = exc
-                raise
-        return self._sms
-
-    def close(self) -> None:
-        """Close whatever was opened."""
-        for transport in (self._email, self._sms):
-            if transport is not None:
-                transport.close()
-
-
-@dataclass(frozen=True)
-class Message:
-    """A rendered message ready for its channel."""
-
-    to: str
-    subject: str | None
-    body: str
-    email: OutgoingEmail | None = None
-    sms: OutgoingSms | None = None
-
-
-@dataclass
 class _Claim:
     """A send this worker claimed, with its rendered message."""
 
     send: AutomationSend
     spec: AutomationSpec
     contact_id: int
-    message: Message
+    message: RenderedMessage
     attempts: int
 
 
@@ -211,7 +158,7 @@ class BatchSender:
         skips: dict[str, list[AutomationSend]] = {}
         waits: list[tuple[AutomationSend, Verdict]] = []
         failures: list[tuple[AutomationSend, str]] = []
-        ready: list[tuple[AutomationSend, AutomationSpec, Contact, Message]] = []
+        ready: list[tuple[AutomationSend, AutomationSpec, Contact, RenderedMessage]] = []
         for send, appointment, contact in rows:
             if send.state not in OPEN_STATES:
                 result.not_ours += 1
@@ -277,7 +224,7 @@ class BatchSender:
         skips: dict[str, list[AutomationSend]],
         waits: list[tuple[AutomationSend, Verdict]],
         failures: list[tuple[AutomationSend, str]],
-        ready: list[tuple[AutomationSend, AutomationSpec, Contact, Message]],
+        ready: list[tuple[AutomationSend, AutomationSpec, Contact, RenderedMessage]],
         result: BatchResult,
     ) -> list[_Claim]:
         """Write every decision with compare-and-set; return the claims this worker won."""
@@ -364,7 +311,7 @@ class BatchSender:
         contact: Contact,
         address: str,
         profile: MessagingProfile,
-    ) -> Message:
+    ) -> RenderedMessage:
         data = merge_data(
             first_name=contact.first_name,
             last_name=contact.last_name,
@@ -391,18 +338,14 @@ class BatchSender:
         values: dict[str, Any] = {"to_address": message.to, "subject": message.subject, "body": message.body,
                                   "contact_id": claim.contact_id}
         try:
-            if message.email is not None:
-                provider_id = self.transports.email().send(message.email)
-            else:
-                assert message.sms is not None
-                provider_id = self.transports.sms().send(message.sms)
+            provider_id = self.transports.send(message)
         except Exception as raised:  # noqa: BLE001 - a provider bug fails this message, not the batch
             exc = as_send_error(raised)
             if not isinstance(raised, SendError):
                 log.exception("automation send %s: unexpected error from the provider", claim.send.id)
             now = self.clock.now()
-            if exc.retryable and claim.attempts < MAX_ATTEMPTS:
-                delay = BACKOFF[min(claim.attempts, len(BACKOFF)) - 1]
+            delay = MESSAGE_RETRY.delay_after(claim.attempts) if exc.retryable else None
+            if delay is not None:
                 return claim, SendState.PENDING.value, {
                     **values, "due_at": now + delay, "reason": Reason.RETRY.value, "error": exc.message,
                     "queued_at": None, "updated_at": now}
@@ -464,41 +407,3 @@ class _Row:
     to_address: str | None = None
     subject: str | None = None
     body: str | None = None
-
-
-def build_email(
-    subject_source: str,
-    body_source: str,
-    data: dict[str, str],
-    *,
-    address: str,
-    contact: Contact,
-    profile: MessagingProfile,
-    base_url: str,
-    secret_key: str,
-    reference: str,
-) -> Message:
-    """Render an e-mail to a contact with sender identification and its unsubscribe link."""
-    email = build_outgoing_email(subject_source, body_source, data, address=address, contact=contact,
-                                 profile=profile, base_url=base_url, secret_key=secret_key,
-                                 reference=reference)
-    return Message(to=address, subject=email.subject, body=email.text, email=email)
-
-
-def build_sms(
-    body_source: str,
-    data: dict[str, str],
-    *,
-    address: str,
-    contact: Contact,
-    marketing: bool,
-    base_url: str,
-    secret_key: str,
-    reference: str,
-) -> Message:
-    """Render an SMS; a marketing SMS ends with its opt-out link (sender ids cannot take replies)."""
-    body = render_text(body_source, data)
-    if marketing:
-        body = f"{body}\n{opt_out_line(base_url, secret_key, contact.id)}"
-    sms = OutgoingSms(to=address, body=body, reference=reference)
-    return Message(to=address, subject=None, body=body, sms=sms)

@@ -14,9 +14,9 @@ from oncord.campaigns.audience import RECEIVE, reason_text
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
-from oncord.messaging.compose import build_outgoing_email, opt_out_line
-from oncord.messaging.email import OutgoingEmail
+from oncord.messaging.compose import opt_out_line
 from oncord.messaging.errors import MessageProblem, NotConfigured, SendError
+from oncord.messaging.pipeline import RenderedMessage, build_email, build_sms
 from oncord.messaging.profile import (
     MessagingProfile,
     load_profile,
@@ -24,7 +24,7 @@ from oncord.messaging.profile import (
     make_sms_provider,
     public_base_url,
 )
-from oncord.messaging.sms import OutgoingSms, mobile_number
+from oncord.messaging.sms import mobile_number
 from oncord.messaging.sms_segments import SegmentCount, count_segments
 from oncord.messaging.templates import (
     MERGE_FIELDS,
@@ -62,18 +62,6 @@ def template_problems(source: str) -> list[str]:
     return check_template(source, CAMPAIGN_MERGE_FIELDS)
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """One contact's message, ready for its channel."""
-
-    to: str
-    subject: str | None
-    text: str
-    html: str | None = None
-    email: OutgoingEmail | None = None
-    sms: OutgoingSms | None = None
-
-
 def merge_for(contact: Contact, profile: MessagingProfile) -> dict[str, str]:
     """The merge fields for a contact (appointment fields stay empty in a campaign)."""
     return merge_data(
@@ -86,51 +74,6 @@ def merge_for(contact: Contact, profile: MessagingProfile) -> dict[str, str]:
         business=profile.sender_name,
         book_now_url=profile.book_now_url,
         book_now_problem=profile.book_now_problem,
-    )
-
-
-def render_email_message(
-    content: Content,
-    contact: Contact,
-    address: str,
-    profile: MessagingProfile,
-    *,
-    base_url: str,
-    secret_key: str,
-    campaign_id: int | None,
-    reference: str,
-) -> Rendered:
-    """The e-mail: sender identification, text and HTML parts, the campaign's unsubscribe link and headers."""
-    email = build_outgoing_email(
-        content.email_subject,
-        content.email_body,
-        merge_for(contact, profile),
-        address=address,
-        contact=contact,
-        profile=profile,
-        base_url=base_url,
-        secret_key=secret_key,
-        reference=reference,
-        campaign_id=campaign_id,
-    )
-    return Rendered(to=address, subject=email.subject, text=email.text, html=email.html, email=email)
-
-
-def render_sms_message(
-    content: Content,
-    contact: Contact,
-    address: str,
-    profile: MessagingProfile,
-    *,
-    base_url: str,
-    secret_key: str,
-    reference: str,
-) -> Rendered:
-    """The SMS with its opt-out line."""
-    body = render_text(content.sms_body, merge_for(contact, profile))
-    text = f"{body}\n{opt_out_line(base_url, secret_key, contact.id)}"
-    return Rendered(
-        to=address, subject=None, text=text, sms=OutgoingSms(to=address, body=text, reference=reference)
     )
 
 
@@ -176,22 +119,21 @@ def render_message(
     settings: Settings,
     campaign_id: int | None,
     reference: str,
-) -> Rendered:
+    *,
+    test: bool = False,
+) -> RenderedMessage:
     """One contact's message on the content's channel, with the campaign's unsubscribe or opt-out link."""
     base = public_base_url(settings)
+    data = merge_for(contact, profile)
     if content.channel == "email":
-        return render_email_message(
-            content,
-            contact,
-            address,
-            profile,
-            base_url=base,
-            secret_key=settings.secret_key,
-            campaign_id=campaign_id,
-            reference=reference,
+        return build_email(
+            content.email_subject, content.email_body, data, address=address, contact=contact,
+            profile=profile, base_url=base, secret_key=settings.secret_key, reference=reference,
+            campaign_id=campaign_id, test=test,
         )
-    return render_sms_message(
-        content, contact, address, profile, base_url=base, secret_key=settings.secret_key, reference=reference
+    return build_sms(
+        content.sms_body, data, address=address, contact=contact, marketing=True, base_url=base,
+        secret_key=settings.secret_key, reference=reference, test=test,
     )
 
 
@@ -234,9 +176,9 @@ def preview(
         verdict,
         would,
         subject=rendered.subject,
-        text=rendered.text,
+        text=rendered.body,
         from_line=from_line,
-        segments=count_segments(rendered.text) if content.channel == "sms" else None,
+        segments=count_segments(rendered.body) if content.channel == "sms" else None,
     )
 
 
@@ -277,7 +219,7 @@ def send_test(
 ) -> tuple[bool, str]:
     """Send the message, filled in for the contact (or the sample), to the staff member; (ok, what happened).
 
-    Its unsubscribe link names nobody real, so clicking it in the test changes no one's consent.
+    Its unsubscribe link is a test's: following it shows "nobody was unsubscribed" and changes nothing.
     """
     profile = load_profile(session, settings)
     person = replace_id(contact if contact is not None else sample_contact(), 0)
@@ -287,7 +229,9 @@ def send_test(
         what = "your e-mail address" if content.channel == "email" else "a valid mobile number"
         return False, f"No test {kind} sent: enter {what}."
     try:
-        rendered = render_message(content, person, address, profile, settings, None, "campaign-test")
+        rendered = render_message(
+            content, person, address, profile, settings, None, "campaign-test", test=True
+        )
         if rendered.email is not None:
             email = replace(rendered.email, subject=f"[Test] {rendered.email.subject}", message_id=None)
             sender = make_email_sender(settings, database, clock)

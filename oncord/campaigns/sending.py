@@ -27,12 +27,11 @@ from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from oncord.campaigns.audience import Audience, clinic_time_zone, recipients_query
-from oncord.campaigns.compose import Content, Rendered, render_message
+from oncord.campaigns.compose import Content, render_message
 from oncord.clock import Clock, utc
 from oncord.config import Settings
 from oncord.db import Database, UTCDateTime
 from oncord.messaging.eligibility import Reason, check_recipient, reason_text
-from oncord.messaging.email import EmailSender
 from oncord.messaging.errors import (
     InvalidAddress,
     MessageProblem,
@@ -41,8 +40,8 @@ from oncord.messaging.errors import (
     as_send_error,
     failure_text,
 )
+from oncord.messaging.pipeline import RenderedMessage, RetryPolicy, Transports, fail_stuck
 from oncord.messaging.profile import MessagingProfile, load_profile, public_base_url
-from oncord.messaging.sms import SmsProvider
 from oncord.models import (
     ActivityEvent,
     ActivityKind,
@@ -55,9 +54,8 @@ from oncord.models import (
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
-# Waits after the 1st and 2nd temporary failure of one message.
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5))
+# A campaign message refused for now is tried three times in all.
+MESSAGE_RETRY = RetryPolicy(3, (timedelta(minutes=1), timedelta(minutes=5)))
 LOCK_PREFIX = "oncord:lock:campaign:"
 NO_SENDER = "No sender name and address are set for e-mails. An admin can set them in Settings → Messaging."
 
@@ -115,22 +113,12 @@ def start(session: Session, campaign: Campaign, now: datetime, time_zone: str) -
 
 def resolve_strays(session: Session, campaign: Campaign, now: datetime) -> int:
     """Fail rows a dead worker left "sending" (only the lock holder may call this); return how many."""
-    strays = list(
-        session.scalars(
-            select(CampaignRecipient).where(
-                CampaignRecipient.campaign_id == campaign.id,
-                CampaignRecipient.state == RecipientState.SENDING.value,
-            )
-        )
-    )
-    for row in strays:
-        row.state = RecipientState.FAILED.value
-        row.reason = "outcome_unknown"
-        row.error = recipient_reason("outcome_unknown") + "."
-        row.finished_at = now
-        row.updated_at = now
+    table = CampaignRecipient.__table__
+    rows = fail_stuck(session, table, table.c.campaign_id == campaign.id, now,  # type: ignore[arg-type]
+                      table.c.id, table.c.contact_id, table.c.error)
+    for row in rows:
         session.add(_event(campaign, row, ActivityKind.MESSAGE_FAILED.value, now, error=row.error))
-    return len(strays)
+    return len(rows)
 
 
 def cancel_pending(session: Session, campaign_id: int, now: datetime) -> int:
@@ -146,9 +134,7 @@ def cancel_pending(session: Session, campaign_id: int, now: datetime) -> int:
     ).rowcount  # type: ignore[attr-defined]
 
 
-def _event(
-    campaign: Campaign, row: CampaignRecipient, kind: str, now: datetime, **details: Any
-) -> ActivityEvent:
+def _event(campaign: Campaign, row: Any, kind: str, now: datetime, **details: Any) -> ActivityEvent:
     state = {ActivityKind.MESSAGE_FAILED.value: "failed"}.get(kind, "sent")
     return ActivityEvent(
         contact_id=row.contact_id,
@@ -172,27 +158,6 @@ def skip_reason(contact: Contact, channel: str, region: str) -> tuple[str | None
 
 
 # --- The sender -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Transports:
-    """The campaign's e-mail sender or SMS provider, opened on first use and closed at the end."""
-
-    make_email: Callable[[], EmailSender]
-    make_sms: Callable[[], SmsProvider]
-    _open: Any = None
-
-    def get(self, channel: str) -> Any:
-        """The transport for the channel (raises NotConfigured)."""
-        if self._open is None:
-            self._open = self.make_email() if channel == "email" else self.make_sms()
-        return self._open
-
-    def close(self) -> None:
-        """Close it if it was opened."""
-        if self._open is not None:
-            self._open.close()
-            self._open = None
 
 
 @dataclass
@@ -420,7 +385,7 @@ class CampaignSender:
         """Skip who no longer qualifies, then claim, send and record the rest one by one."""
         now = self.clock.now()
         content = Content.of(campaign)
-        ready: list[tuple[CampaignRecipient, Rendered]] = []
+        ready: list[tuple[CampaignRecipient, RenderedMessage]] = []
         for recipient, contact in batch:
             # One recipient's problem (the template, a hostile name or address) fails that message
             # alone; the rest of the batch goes on.
@@ -506,7 +471,7 @@ class CampaignSender:
         session: Session,
         campaign: Campaign,
         recipient: CampaignRecipient,
-        message: Rendered,
+        message: RenderedMessage,
         transport: Any,
         result: RunResult,
     ) -> None:
@@ -519,11 +484,10 @@ class CampaignSender:
             if not isinstance(raised, SendError):
                 log.exception("campaign recipient %s: unexpected error from the provider", recipient.id)
             now = self.clock.now()
-            if exc.retryable and recipient.attempts < MAX_ATTEMPTS:
+            delay = MESSAGE_RETRY.delay_after(recipient.attempts) if exc.retryable else None
+            if delay is not None:
                 state = RecipientState.PENDING
-                values.update(
-                    next_attempt_at=now + BACKOFF[recipient.attempts - 1], error=exc.message, claimed_by=None
-                )
+                values.update(next_attempt_at=now + delay, error=exc.message, claimed_by=None)
                 result.retrying += 1
             else:
                 state = RecipientState.FAILED
@@ -548,7 +512,7 @@ class CampaignSender:
         )
         if self._record(session, recipient, RecipientState.SENT, now, values):
             kind = ActivityKind.EMAIL_SENT if campaign.channel == "email" else ActivityKind.SMS_SENT
-            extra = {"subject": message.subject} if campaign.channel == "email" else {"body": message.text}
+            extra = {"subject": message.subject} if campaign.channel == "email" else {"body": message.body}
             session.add(_event(campaign, recipient, kind.value, now, to=message.to, **extra))
             result.sent += 1
         session.commit()

@@ -19,10 +19,10 @@ from rq.job import Job
 from oncord import context
 from oncord.automations.dispatcher import dispatch as run_dispatch
 from oncord.automations.refresh import AppointmentRefresher
-from oncord.automations.sender import BatchSender, Transports
+from oncord.automations.sender import BatchSender
 from oncord.db import get_database
 from oncord.jobs.runtime import job_app
-from oncord.messaging.profile import make_email_sender, make_sms_provider
+from oncord.messaging.pipeline import Transports
 from oncord.queue import get_queue
 
 DISPATCH_JOB = "oncord.jobs.automation_jobs.dispatch"
@@ -92,10 +92,7 @@ def batch_sender(app: Flask, *, worker_id: str) -> BatchSender:
     settings = context.settings(app)
     database = get_database(app)
     clock = context.clock(app)
-    transports = Transports(
-        make_email=lambda: make_email_sender(settings, database, clock),
-        make_sms=lambda: make_sms_provider(settings, database, clock),
-    )
+    transports = Transports.configured(settings, database, clock)
     refresher = AppointmentRefresher(settings, context.secret_box(app), context.cliniko_client_options(app))
     return BatchSender(database, clock, settings, transports, worker_id=worker_id, refresher=refresher)
 

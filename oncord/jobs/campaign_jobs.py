@@ -20,11 +20,11 @@ from sqlalchemy import select
 
 from oncord import context
 from oncord.campaigns.lifecycle import send_job_id
-from oncord.campaigns.sending import CampaignSender, Transports
+from oncord.campaigns.sending import CampaignSender
 from oncord.clock import Clock
 from oncord.db import get_database
 from oncord.jobs.runtime import job_app
-from oncord.messaging.profile import make_email_sender, make_sms_provider
+from oncord.messaging.pipeline import Transports
 from oncord.models import Campaign, CampaignState
 from oncord.queue import get_queue, get_redis
 
@@ -101,10 +101,7 @@ def campaign_sender(app: Flask, *, worker_id: str) -> CampaignSender:
         if not _waiting(queue, job_id):
             _enqueue(queue, clock, job_id, campaign_id, when)
 
-    transports = Transports(
-        make_email=lambda: make_email_sender(settings, database, clock),
-        make_sms=lambda: make_sms_provider(settings, database, clock),
-    )
+    transports = Transports.configured(settings, database, clock)
     return CampaignSender(
         database,
         clock,

@@ -22,6 +22,7 @@ def build_outgoing_email(
     secret_key: str,
     reference: str,
     campaign_id: int | None = None,
+    test: bool = False,
 ) -> OutgoingEmail:
     """Render an e-mail to a contact with sender identification, its unsubscribe link and headers."""
     if not profile.email_ready:
@@ -30,7 +31,7 @@ def build_outgoing_email(
         )
     assert profile.sender_email is not None and profile.sender_name is not None
     address = valid_mailbox(address)
-    link = unsubscribe_url(base_url, secret_key, contact.id, "email", campaign_id)
+    link = unsubscribe_url(base_url, secret_key, contact.id, "email", campaign_id, test=test)
     rendered = render_email(
         subject_source,
         body_source,
@@ -54,6 +55,6 @@ def build_outgoing_email(
     )
 
 
-def opt_out_line(base_url: str, secret_key: str, contact_id: int) -> str:
+def opt_out_line(base_url: str, secret_key: str, contact_id: int, *, test: bool = False) -> str:
     """The last line of a marketing SMS (sender ids cannot take replies, so a link)."""
-    return f"Opt out: {unsubscribe_url(base_url, secret_key, contact_id, 'sms')}"
+    return f"Opt out: {unsubscribe_url(base_url, secret_key, contact_id, 'sms', test=test)}"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from oncord import context
 from oncord.automations.dispatcher import STUCK_MESSAGE
 from oncord.automations.dispatcher import dispatch as run_dispatch
-from oncord.automations.sender import BatchSender, Transports
+from oncord.automations.sender import BatchSender
 from oncord.db import get_database
 from oncord.jobs.automation_jobs import (
     DISPATCH_JOB,
@@ -23,6 +23,7 @@ from oncord.jobs.automation_jobs import (
     schedule_next_dispatch,
 )
 from oncord.messaging.errors import UnknownOutcome
+from oncord.messaging.pipeline import Transports
 from oncord.messaging.profile import make_sms_provider
 from oncord.models import ActivityEvent, AutomationSend
 from oncord.queue import get_queue

@@ -7,7 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from oncord.models import Automation, AutomationSend, Business, MessagingSettings
+from oncord.models import (
+    Automation,
+    AutomationSend,
+    Business,
+    ConsentChange,
+    MessagingSettings,
+    PatientChange,
+)
 from tests.automations.helpers import make_automation
 from tests.factories import make_appointment, make_appointment_type, make_contact, make_practitioner
 from tests.fixtures.messaging import SENDER_EMAIL
@@ -157,6 +164,33 @@ def test_send_me_a_test_reaches_the_staff_member(staff, db_session, smtp_sink, f
     assert smtp_sink.received[0].message["Subject"] == "[Test] We missed you, Olivia"
     assert smtp_sink.received[0].mail_from == SENDER_EMAIL
     assert fake_twilio.received[0].body.startswith("Hi Olivia")
+
+
+def test_a_test_sends_unsubscribe_link_unsubscribes_nobody(
+    staff, db_session, clock, smtp_sink, fake_twilio
+) -> None:
+    """A test message filled in for a real patient: its unsubscribe and opt-out links change nothing."""
+    contact = make_contact(db_session, clock, first_name="Mia", email="mia@example.com", phone="0412 111 222",
+                           email_marketing_status="subscribed", sms_marketing_status="subscribed",
+                           cliniko_patient_id="777")
+    db_session.commit()
+    form = {**NEW_FORM, "send_sms": "y", "sms_body": "Hi {{ first_name }}",
+            "preview_contact": str(contact.id), "test_email": "reception@clinic.example",
+            "test_phone": "0412 999 888"}
+    html = staff.post("/automations/test-send", form).get_data(as_text=True)
+    assert "Test e-mail sent" in html and "Test SMS sent" in html
+    email_link = smtp_sink.received[0].message["List-Unsubscribe"].strip().strip("<>")
+    sms_link = re.search(r"Opt out: (\S+)", fake_twilio.received[0].body).group(1)
+    for link in (email_link, sms_link):
+        path = "/u/" + link.rsplit("/u/", 1)[1]
+        assert "This was a test message; nobody was unsubscribed" in staff.get(path).text
+        assert "This was a test message; nobody was unsubscribed" in staff.post(path).text
+        one_click = staff.post(path, data={"List-Unsubscribe": "One-Click"})
+        assert one_click.text == "This was a test message; nobody was unsubscribed."
+    db_session.expire_all()
+    assert (contact.email_marketing_status, contact.sms_marketing_status) == ("subscribed", "subscribed")
+    assert db_session.scalars(select(ConsentChange)).all() == []
+    assert db_session.scalars(select(PatientChange)).all() == []
 
 
 def test_send_log_shows_reasons_and_pages(staff, db_session, clock) -> None:

@@ -192,7 +192,11 @@ def test_a_test_send_goes_to_me_and_its_link_unsubscribes_nobody(staff, db_sessi
     (email,) = smtp_sink.received
     assert email.rcpt_tos == ("me@clinic.example",) and email.message["Subject"] == "[Test] Hello Ada"
     link = email.message["List-Unsubscribe"].strip().strip("<>")
-    assert staff.post(link.split("example", 1)[1]).status_code == 404
+    path = link.split("example", 1)[1]
+    page = staff.post(path)
+    assert page.status_code == 200 and "This was a test message; nobody was unsubscribed" in page.text
+    one_click = staff.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert one_click.text == "This was a test message; nobody was unsubscribed."
     assert fresh_contact_status(db_session, people["Ada"].id) == "subscribed"
 
 

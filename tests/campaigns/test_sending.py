@@ -12,9 +12,10 @@ from sqlalchemy import delete, select
 from oncord import context
 from oncord.campaigns import lifecycle
 from oncord.campaigns.audience import AppointmentCondition, Audience, Period
-from oncord.campaigns.sending import Transports, start
+from oncord.campaigns.sending import start
 from oncord.db import get_database
 from oncord.jobs.campaign_jobs import campaign_sender, enqueue_round
+from oncord.messaging.pipeline import Transports
 from oncord.messaging.profile import make_email_sender
 from oncord.models import ActivityEvent, Campaign, MessagingSettings
 from oncord.queue import get_queue, get_redis
