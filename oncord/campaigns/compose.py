@@ -62,6 +62,16 @@ def template_problems(source: str) -> list[str]:
     return check_template(source, CAMPAIGN_MERGE_FIELDS)
 
 
+def content_problems(content: Content) -> list[str]:
+    """What stops the campaign being sent: its channel's templates checked against the sample."""
+    if content.channel == "email":
+        parts: tuple[tuple[str, str], ...] = (
+            ("Subject", content.email_subject), ("E-mail", content.email_body))
+    else:
+        parts = (("SMS", content.sms_body),)
+    return [f"{label}: {problem}" for label, source in parts for problem in template_problems(source)[:1]]
+
+
 def merge_for(contact: Contact, profile: MessagingProfile) -> dict[str, str]:
     """The merge fields for a contact (appointment fields stay empty in a campaign)."""
     return merge_data(

@@ -142,7 +142,9 @@ class _BoundedEnvironment(SandboxedEnvironment):
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _current().spend()
-        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
+        if operator == "**" and isinstance(right, int | float) and (
+            abs(right) > 64 or (isinstance(left, int) and left.bit_length() * abs(right) > 4096)
+        ):
             raise TemplateProblem("A power in the template is too big.")
         sequence = (str, list, tuple)
         if operator == "*" and (isinstance(left, sequence) or isinstance(right, sequence)):
@@ -216,8 +218,22 @@ def _compiled(source: str) -> Any:
     return _text_env.from_string(source)
 
 
+# What the editors' check fills in: a sample contact and appointment.
+SAMPLE_DATA: dict[str, str] = {
+    "first_name": "Olivia",
+    "last_name": "Example",
+    "appointment_start": "Tuesday 24 November at 9:30 am",
+    "appointment_date": "Tuesday 24 November",
+    "appointment_time": "9:30 am",
+    "appointment_type": "Initial consultation",
+    "practitioner": "Dr Jane Smith",
+    "business": "Sunnyside Physio",
+    "book_now_url": "https://example.cliniko.com/bookings",
+}
+
+
 def check_template(
-    source: str, allowed: Iterable[str] | None = None, sample: dict[str, str] | None = None
+    source: str, allowed: Iterable[str] | None = None, sample: dict[str, str] | None = SAMPLE_DATA
 ) -> list[str]:
     """Problems staff must fix before saving: bad syntax, unknown merge fields, or a render that
     fails or runs past the limits with `sample` data (empty if fine).

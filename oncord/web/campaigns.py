@@ -25,7 +25,14 @@ from oncord.campaigns.audience import (
     describe,
     reason_text,
 )
-from oncord.campaigns.compose import CAMPAIGN_MERGE_FIELDS, Content, preview, send_test, sms_count
+from oncord.campaigns.compose import (
+    CAMPAIGN_MERGE_FIELDS,
+    Content,
+    content_problems,
+    preview,
+    send_test,
+    sms_count,
+)
 from oncord.campaigns.report import (
     list_campaigns,
     progress,
@@ -432,6 +439,14 @@ def _enqueue(campaign: Campaign) -> str | None:
     return None
 
 
+def _template_problem(campaign: Campaign) -> str | None:
+    # A template that cannot be filled in is never sent: fix it first (shown as the flash).
+    problems = content_problems(Content.of(campaign))
+    if not problems:
+        return None
+    return "Not sent: " + " ".join(problems) + " Edit the campaign to fix it."
+
+
 def _after_action(campaign: Campaign, message: str, problem: str | None = None) -> Response:
     if problem:
         flash(problem, "error")
@@ -447,6 +462,9 @@ def send_now(campaign_id: int) -> Response:
     campaign = get_campaign_or_404(db, campaign_id)
     old_job = campaign.job_id
     now = clock().now()
+    blocked = _template_problem(campaign)
+    if blocked:
+        return _after_action(campaign, "", blocked)
     if not lifecycle.schedule(db, campaign, now, now):
         abort(409, "This campaign has already started.")
     db.commit()
@@ -466,6 +484,8 @@ def schedule(campaign_id: int) -> Response:
         when = form.moment(_zone())
         if when <= now:
             form.send_time.errors = [*form.send_time.errors, "Choose a time in the future, or use Send now."]
+        elif blocked := _template_problem(campaign):
+            return _after_action(campaign, "", blocked)
         else:
             old_job = campaign.job_id
             if not lifecycle.schedule(db, campaign, when, now):

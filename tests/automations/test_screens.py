@@ -295,3 +295,22 @@ def test_an_email_automation_cannot_be_turned_on_without_a_sender(staff, db_sess
     assert "Settings → Messaging" in row and "Turn on" in row
     db_session.expire_all()
     assert db_session.get(Automation, automation.id).enabled is False
+
+
+def test_a_template_that_fails_on_the_sample_is_refused_on_save_and_cannot_be_turned_on(
+    staff, db_session, clock
+) -> None:
+    """Division by zero, include, a loop bomb: back on the form with the line; a stored one stays off."""
+    for body, words in [
+        ("Hi\n{{ 1/0 }}", "Line 2: The template could not be filled in: it divides by zero."),
+        ("{% include 'x' %}", "{% include %} is not available in messages"),
+        ("{% for i in range(999) %}{% for j in range(999) %}x{% endfor %}{% endfor %}", "repeats too often"),
+    ]:
+        response = staff.post("/automations/new", {**NEW_FORM, "email_body": body})
+        assert response.status_code == 422 and words in response.get_data(as_text=True), body
+    stored = make_automation(db_session, clock, enabled=False, activated_at=None, email_body="Hi {{ 1/0 }}")
+    db_session.commit()
+    row = staff.post(f"/automations/{stored.id}/toggle", {"enabled": "y"}).get_data(as_text=True)
+    assert "divides by zero" in row and "Turn on" in row
+    db_session.expire_all()
+    assert db_session.get(Automation, stored.id).enabled is False

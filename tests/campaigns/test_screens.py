@@ -320,3 +320,21 @@ def test_editor_wires_the_sms_counter_and_the_preview_picker_for_htmx(staff, db_
     assert re.search(r'<textarea[^>]*hx-post="/campaigns/sms-counter"', page)
     assert re.search(r'<select[^>]*hx-post="/campaigns/preview"[^>]*|<select[^>]*hx-trigger="change"', page)
     assert "hx_post" not in page and "hx_target" not in page
+
+
+def test_a_template_that_fails_on_the_sample_is_refused_and_a_stored_one_cannot_be_sent(
+    staff, messaging_app, db_session, clock
+) -> None:
+    """The editor shows the line and the problem (422); Send now refuses a stored bad template."""
+    bad = post(staff, "/campaigns/new", _form(email_body="Hi {{ first_name }}\n{{ 1/0 }}"), htmx=True)
+    assert bad.status_code == 422
+    assert "Line 2: The template could not be filled in: it divides by zero" in bad.text
+    size = post(staff, "/campaigns/new", _form(email_body="{{ 'a' * 10000000 }}"), htmx=True)
+    assert size.status_code == 422 and "longer than 100,000 characters" in size.text
+    campaign = make_campaign(db_session, clock, email_body="{% include 'x' %}")
+    db_session.commit()
+    post(staff, f"/campaigns/{campaign.id}/send", htmx=True)
+    assert fresh(db_session, campaign.id).state == "draft"
+    assert get_queue(messaging_app).get_job_ids() == []
+    page = staff.get(f"/campaigns/{campaign.id}").text
+    assert "{% include %} is not available" in page
