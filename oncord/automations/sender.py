@@ -407,3 +407,30 @@ class _Row:
     to_address: str | None = None
     subject: str | None = None
     body: str | None = None
+
+
+def give_up(database: Database, clock: Clock, send_ids: Sequence[int], error: str) -> int:
+    """Fail the sends of a batch whose job kept failing for an unexpected reason (after its last
+    retry), so they show as failed with why instead of staying queued; return how many.
+
+    Only open sends: one left `sending` may have gone and is the stuck recovery's to settle.
+    """
+    now = clock.now()
+    with database.session() as session:
+        connection = active_connection(session)
+        rows = list(session.scalars(
+            select(AutomationSend)
+            .where(AutomationSend.id.in_(send_ids), AutomationSend.state.in_(OPEN_STATES))
+        ))
+        failed = 0
+        for send in rows:
+            if transition(session, send.id, OPEN_STATES, now, state=SendState.FAILED.value, error=error,
+                          finished_at=now, reason=None):
+                automation = session.get(Automation, send.automation_id)
+                if automation is not None:
+                    row = _Row(send.id, SendState.FAILED.value, send.contact_id, send.appointment_id,
+                               send.channel, error=error)
+                    add_outcome_events(session, spec_of(automation, connection), [row], now)
+                failed += 1
+        session.commit()
+    return failed

@@ -121,6 +121,23 @@ def resolve_strays(session: Session, campaign: Campaign, now: datetime) -> int:
     return len(rows)
 
 
+def give_up(database: Database, clock: Clock, campaign_id: int, error: str) -> bool:
+    """Pause a campaign whose job kept failing for an unexpected reason (after its last retry), with
+    the reason for staff, instead of showing "Sending" forever; the messages stay pending for Resume."""
+    now = clock.now()
+    with database.session() as session:
+        moved = session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id,
+                   Campaign.state.in_([CampaignState.SCHEDULED.value, CampaignState.SENDING.value]))
+            .values(state=CampaignState.PAUSED.value, paused_at=now, updated_at=now,
+                    error=f"Sending stopped: {error} Then press Resume.")
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        session.commit()
+    return moved == 1
+
+
 def cancel_pending(session: Session, campaign_id: int, now: datetime) -> int:
     """Mark every message not yet sent as cancelled; return how many."""
     return session.execute(

@@ -19,10 +19,11 @@ from rq.job import Job
 from oncord import context
 from oncord.automations.dispatcher import dispatch as run_dispatch
 from oncord.automations.refresh import AppointmentRefresher
-from oncord.automations.sender import BatchSender
+from oncord.automations.sender import BatchSender, give_up
 from oncord.db import get_database
-from oncord.jobs.runtime import job_app
-from oncord.messaging.pipeline import Transports
+from oncord.jobs.runtime import job_app, last_attempt
+from oncord.messaging.errors import failure_text
+from oncord.messaging.pipeline import JOB_RETRY, Transports
 from oncord.queue import get_queue
 
 DISPATCH_JOB = "oncord.jobs.automation_jobs.dispatch"
@@ -71,7 +72,7 @@ def dispatch(reason: str = "schedule") -> dict[str, int]:
         queue.enqueue(
             SEND_JOB, send_ids,
             job_id=f"automation-sends-{send_ids[0]}-{send_ids[-1]}-{clock.now():%Y%m%d%H%M%S}",
-            job_timeout=1800, result_ttl=600,
+            job_timeout=1800, result_ttl=600, retry=JOB_RETRY.rq_retry(),
             description=f"Automation sends {send_ids[0]}..{send_ids[-1]} ({len(send_ids)})",
         )
 
@@ -84,7 +85,14 @@ def dispatch(reason: str = "schedule") -> dict[str, int]:
 def send_batch(send_ids: list[int]) -> dict[str, int]:
     """Send (or skip) these sends; ones another worker already took are left alone."""
     app = job_app()
-    return batch_sender(app, worker_id=_worker_id()).run(send_ids).as_dict()
+    try:
+        return batch_sender(app, worker_id=_worker_id()).run(send_ids).as_dict()
+    except Exception as exc:
+        # One message's problem never gets here (it fails that message); this is the whole job
+        # failing. RQ retries it (JOB_RETRY); after the last try its sends show as failed.
+        if last_attempt():
+            give_up(get_database(app), context.clock(app), send_ids, failure_text(exc))
+        raise
 
 
 def batch_sender(app: Flask, *, worker_id: str) -> BatchSender:

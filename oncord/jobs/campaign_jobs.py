@@ -20,11 +20,12 @@ from sqlalchemy import select
 
 from oncord import context
 from oncord.campaigns.lifecycle import send_job_id
-from oncord.campaigns.sending import CampaignSender
+from oncord.campaigns.sending import CampaignSender, give_up
 from oncord.clock import Clock
 from oncord.db import get_database
-from oncord.jobs.runtime import job_app
-from oncord.messaging.pipeline import Transports
+from oncord.jobs.runtime import job_app, last_attempt
+from oncord.messaging.errors import failure_text
+from oncord.messaging.pipeline import JOB_RETRY, Transports
 from oncord.models import Campaign, CampaignState
 from oncord.queue import get_queue, get_redis
 
@@ -43,6 +44,7 @@ def _enqueue(queue: Queue, clock: Clock, job_id: str, campaign_id: int, when: da
         "result_ttl": 24 * 3600,
         "failure_ttl": 7 * 24 * 3600,
         "description": f"Campaign {campaign_id} ({job_id})",
+        "retry": JOB_RETRY.rq_retry(),
     }
     delay = when - clock.now() if when is not None else None
     if delay is not None and delay.total_seconds() > 0:
@@ -84,7 +86,15 @@ def send_campaign(campaign_id: int) -> dict[str, object]:
     """Start, carry on with or finish sending a campaign; a no-op when it is not due or not sending."""
     app = job_app()
     job = get_current_job()
-    return campaign_sender(app, worker_id=job.id if job is not None else "direct").run(campaign_id).as_dict()
+    try:
+        sender = campaign_sender(app, worker_id=job.id if job is not None else "direct")
+        return sender.run(campaign_id).as_dict()
+    except Exception as exc:
+        # One message's problem never gets here (it fails that message); this is the whole run
+        # failing. RQ retries it (JOB_RETRY); after the last try the campaign pauses with why.
+        if last_attempt():
+            give_up(get_database(app), context.clock(app), campaign_id, failure_text(exc))
+        raise
 
 
 def campaign_sender(app: Flask, *, worker_id: str) -> CampaignSender:

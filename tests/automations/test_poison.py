@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from rq.registry import FailedJobRegistry
 
 from oncord.jobs.automation_jobs import DISPATCH_JOB
 from oncord.models import Business
@@ -107,3 +108,39 @@ def test_a_batch_with_every_poison_case_sends_each_good_message_once_and_fails_e
             assert row.state == "failed" and words[name] in row.error, (name, row.error)
         assert by[(automation.id, eve.id, "email")].error == "invalid e-mail address"
         assert by[(automation.id, martian.id, "email")].state == "failed"
+
+
+def test_a_send_job_that_keeps_failing_is_retried_a_few_times_then_its_sends_show_failed(
+    messaging_app, db_session, clock, smtp_sink, work_queue, monkeypatch
+) -> None:
+    """An unexpected error in the whole job: RQ retries it twice, then the sends are failed with why
+    (never queued forever) and the dispatcher does not pick them up again."""
+    make_connection(db_session, clock)
+    starts = clock.now() + timedelta(days=2)
+    make_automation(db_session, clock, send_sms=False)
+    _patient(db_session, clock, "Ada", "ada@example.com", "0412 000 001", starts)
+    db_session.commit()
+    clock.set(starts - timedelta(hours=24))
+    make_sync_run(db_session, clock)
+    db_session.commit()
+
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("the database is on fire")
+
+    monkeypatch.setattr("oncord.automations.sender.load_profile", broken)
+    get_queue(messaging_app).enqueue(DISPATCH_JOB, "test")
+    for _ in range(4):  # the dispatch and the send job, then its two retries (released at once)
+        work_queue()
+
+    assert len(calls) == 3 and len(FailedJobRegistry(queue=get_queue(messaging_app))) == 1
+    [send] = sends(db_session)
+    assert send.state == "failed" and "Something unexpected went wrong" in send.error
+    assert smtp_sink.received == []
+    monkeypatch.undo()
+    clock.advance(minutes=15)
+    get_queue(messaging_app).enqueue(DISPATCH_JOB, "test")
+    work_queue()
+    assert [s.state for s in sends(db_session)] == ["failed"] and smtp_sink.received == []

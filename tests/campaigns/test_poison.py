@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rq.registry import FailedJobRegistry
+
+from oncord.campaigns import lifecycle
+from oncord.jobs.campaign_jobs import enqueue_round
 from oncord.queue import get_queue
 from tests.campaigns.helpers import fresh, make_campaign, recipients
 from tests.factories import make_connection, make_contact
@@ -61,3 +65,36 @@ def test_campaigns_with_every_poison_case_send_each_good_message_once_and_fail_e
         finished = fresh(db_session, campaign.id)
         assert finished.state == "sent" and finished.error is None
     assert get_queue(messaging_app).count == 0
+
+
+def test_a_campaign_job_that_keeps_failing_is_retried_then_paused_with_why(
+    messaging_app, db_session, clock, smtp_sink, start_campaign, work_queue, monkeypatch
+) -> None:
+    """An unexpected error in the whole run: RQ retries it twice, then the campaign is paused with the
+    reason (not "Sending 0%" forever); the messages stay pending and Resume sends them once."""
+    people = [_subscriber(db_session, clock, f"P{i}", f"p{i}@example.com") for i in range(3)]
+    campaign = make_campaign(db_session, clock, email_body=GOOD_BODY)
+    db_session.commit()
+
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("the database is on fire")
+
+    monkeypatch.setattr("oncord.campaigns.sending.load_profile", broken)
+    start_campaign(campaign.id)
+    for _ in range(4):  # the run, then its two retries (released at once)
+        work_queue()
+
+    assert len(calls) == 3 and len(FailedJobRegistry(queue=get_queue(messaging_app))) == 1
+    paused = fresh(db_session, campaign.id)
+    assert paused.state == "paused" and "Something unexpected went wrong" in paused.error
+    assert {r.state for r in recipients(db_session, campaign.id)} == {"pending"}
+    monkeypatch.undo()
+    assert lifecycle.resume(db_session, paused, clock.now())
+    db_session.commit()
+    enqueue_round(get_queue(messaging_app), clock, paused)
+    work_queue()
+    assert sorted(m.rcpt_tos[0] for m in smtp_sink.received) == sorted(p.email for p in people)
+    assert fresh(db_session, campaign.id).state == "sent"
