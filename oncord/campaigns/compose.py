@@ -14,9 +14,8 @@ from oncord.campaigns.audience import RECEIVE, reason_text
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
-from oncord.messaging.compose import opt_out_line
 from oncord.messaging.errors import MessageProblem, NotConfigured, SendError
-from oncord.messaging.pipeline import RenderedMessage, build_email, build_sms
+from oncord.messaging.pipeline import RenderedMessage, build_email, build_sms, opt_out_line
 from oncord.messaging.profile import (
     MessagingProfile,
     load_profile,

@@ -31,13 +31,19 @@ from sqlalchemy.orm import Session
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
-from oncord.messaging.compose import build_outgoing_email, opt_out_line
 from oncord.messaging.eligibility import Reason
-from oncord.messaging.email import EmailSender, OutgoingEmail
+from oncord.messaging.email import (
+    EmailSender,
+    OutgoingEmail,
+    clean_display_name,
+    message_id_for,
+    valid_mailbox,
+)
 from oncord.messaging.errors import NotConfigured
 from oncord.messaging.profile import MessagingProfile, make_email_sender, make_sms_provider
 from oncord.messaging.sms import OutgoingSms, SmsProvider
-from oncord.messaging.templates import render_text
+from oncord.messaging.templates import render_email, render_text
+from oncord.messaging.unsubscribe import unsubscribe_url
 from oncord.models import Contact
 
 STUCK_MESSAGE = (
@@ -167,11 +173,39 @@ def build_email(
     campaign_id: int | None = None,
     test: bool = False,
 ) -> RenderedMessage:
-    """Render an e-mail to a contact with sender identification and its unsubscribe link."""
-    email = build_outgoing_email(subject_source, body_source, data, address=address, contact=contact,
-                                 profile=profile, base_url=base_url, secret_key=secret_key,
-                                 reference=reference, campaign_id=campaign_id, test=test)
-    return RenderedMessage(to=email.to_address, subject=email.subject, body=email.text, email=email)
+    """Render an e-mail to a contact with sender identification, its unsubscribe link and headers.
+
+    The address must be one valid mailbox and names lose their control characters, so nothing from
+    a synced record can add or break a header; else InvalidAddress ("invalid e-mail address").
+    """
+    if not profile.email_ready:
+        raise NotConfigured(
+            "No sender name and address are set for e-mails. An admin can set them in Settings → Messaging."
+        )
+    assert profile.sender_email is not None and profile.sender_name is not None
+    address = valid_mailbox(address)
+    link = unsubscribe_url(base_url, secret_key, contact.id, "email", campaign_id, test=test)
+    rendered = render_email(subject_source, body_source, data, sender_name=profile.sender_name,
+                            footer=profile.footer, unsubscribe_url=link)
+    email = OutgoingEmail(
+        to_address=address,
+        to_name=clean_display_name(contact.full_name) if (contact.first_name or contact.last_name) else None,
+        from_address=profile.sender_email,
+        from_name=clean_display_name(profile.sender_name),
+        reply_to=profile.reply_to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        unsubscribe_url=link,
+        message_id=message_id_for(reference, profile.sender_email),
+        reference=reference,
+    )
+    return RenderedMessage(to=address, subject=email.subject, body=email.text, email=email)
+
+
+def opt_out_line(base_url: str, secret_key: str, contact_id: int, *, test: bool = False) -> str:
+    """The last line of a marketing SMS (sender ids cannot take replies, so a link)."""
+    return f"Opt out: {unsubscribe_url(base_url, secret_key, contact_id, 'sms', test=test)}"
 
 
 def build_sms(
