@@ -79,6 +79,16 @@ def valid_mailbox(address: str | None) -> str:
     return value
 
 
+def readable_address(name: str | None, address: str) -> str:
+    """"Name <address>" as staff read it: decoded (never =?utf-8?...?=), quoted only when needed."""
+    clean = clean_display_name(name)
+    if not clean:
+        return address
+    if any(c in clean for c in '",;<>@()[]:\\'):
+        clean = '"' + clean.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{clean} <{address}>"
+
+
 def _one_line(value: str) -> str:
     return " ".join(_CONTROL.sub(" ", value).split())
 
@@ -293,8 +303,8 @@ class OutboxEmailSender:
         with self.database.session() as session:
             row = OutboxMessage(
                 channel="email",
-                to_address=formataddr((clean_display_name(email.to_name), valid_mailbox(email.to_address))),
-                from_address=formataddr((clean_display_name(email.from_name), email.from_address)),
+                to_address=readable_address(email.to_name, valid_mailbox(email.to_address)),
+                from_address=readable_address(email.from_name, email.from_address),
                 subject=email.subject,
                 body=email.text,
                 html=email.html,

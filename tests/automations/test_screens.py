@@ -314,3 +314,25 @@ def test_a_template_that_fails_on_the_sample_is_refused_on_save_and_cannot_be_tu
     assert "divides by zero" in row and "Turn on" in row
     db_session.expire_all()
     assert db_session.get(Automation, stored.id).enabled is False
+
+
+def test_the_editor_works_with_a_zone_and_subdomain_that_are_not_real(staff, db_session, clock) -> None:
+    """A bad location zone or Cliniko subdomain: the editor and preview open and say what is wrong."""
+    from tests.factories import make_connection
+
+    make_connection(db_session, clock, subdomain="not a label!", time_zone_identifier="Not/AZone")
+    business = Business(cliniko_id="b9", name="Nowhere", time_zone_identifier="Mars/Olympus_Mons")
+    db_session.add(business)
+    contact = make_contact(db_session, clock, first_name="Mia", email="mia@example.com",
+                           email_marketing_status="subscribed")
+    appointment = make_appointment(db_session, contact, clock.now() + timedelta(hours=20))
+    appointment.business_id = business.id
+    db_session.commit()
+    assert staff.get("/automations/new").status_code == 200
+    form = {**NEW_FORM, "trigger": "upcoming", "timing_amount": "24", "preview_contact": str(contact.id),
+            "email_body": "Hi {{ first_name }}, see you {{ appointment_start }}. {{ book_now_url }}"}
+    response = staff.post("/automations/preview", form)
+    assert response.status_code == 200 and "time zone" in response.get_data(as_text=True)
+    form["email_body"] = "Book: {{ book_now_url }}"
+    response = staff.post("/automations/preview", form)
+    assert response.status_code == 200 and "Book Now link cannot be made" in response.get_data(as_text=True)

@@ -338,3 +338,15 @@ def test_a_template_that_fails_on_the_sample_is_refused_and_a_stored_one_cannot_
     assert get_queue(messaging_app).get_job_ids() == []
     page = staff.get(f"/campaigns/{campaign.id}").text
     assert "{% include %} is not available" in page
+
+
+def test_the_editor_works_with_a_zone_and_subdomain_that_are_not_real(staff, db_session, clock) -> None:
+    """A bad account zone falls back to the clinic's; a bad subdomain is named in the preview."""
+    from tests.factories import make_connection
+
+    make_connection(db_session, clock, subdomain="not a label!", time_zone_identifier="Not/AZone")
+    _clinic(db_session, clock)
+    db_session.commit()
+    assert staff.get("/campaigns/new?channel=email").status_code == 200
+    preview_page = post(staff, "/campaigns/preview", _form(email_body="Book: {{ book_now_url }}"), htmx=True)
+    assert preview_page.status_code == 200 and "Book Now link cannot be made" in preview_page.text
