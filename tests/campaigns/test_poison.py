@@ -7,6 +7,7 @@ from collections import Counter
 from rq.registry import FailedJobRegistry
 
 from oncord.campaigns import lifecycle
+from oncord.dashboard.stats import counts
 from oncord.jobs.campaign_jobs import enqueue_round
 from oncord.queue import get_queue
 from tests.campaigns.helpers import fresh, make_campaign, recipients
@@ -64,6 +65,8 @@ def test_campaigns_with_every_poison_case_send_each_good_message_once_and_fail_e
     for campaign in [good, *bad.values()]:
         finished = fresh(db_session, campaign.id)
         assert finished.state == "sent" and finished.error is None
+    failed = sum(r.state == "failed" for c in [good, *bad.values()] for r in recipients(db_session, c.id))
+    assert failed == 2 + 3 * 7 and counts(db_session, clock.now()).failed_week == failed  # the dashboard
     assert get_queue(messaging_app).count == 0
 
 
