@@ -36,6 +36,7 @@ from oncord.config import Settings
 from oncord.db import Database
 from oncord.integration import active_connection
 from oncord.messaging.errors import MessageProblem, NotConfigured, SendError, as_send_error, failure_text
+from oncord.messaging.frequency import release_slot, take_slot
 from oncord.messaging.pipeline import RenderedMessage, RetryPolicy, Transports, build_email, build_sms
 from oncord.messaging.profile import MessagingProfile, appointment_time_zone, load_profile, public_base_url
 from oncord.messaging.templates import merge_data, zone_problem
@@ -190,6 +191,7 @@ class BatchSender:
                 log.exception("automation send %s could not be prepared", send.id)
                 failures.append((send, failure_text(exc)))
         claims = self._settle(session, now, specs, not_due, skips, waits, failures, ready, result)
+        claims = self._frequency_cap(session, claims, profile, now, result)
         session.commit()
         outcomes = [self._deliver(claim) for claim in claims]
         self._record(session, outcomes, result)
@@ -280,6 +282,29 @@ class BatchSender:
         result.not_ours += len(ready) - len(won)
         return [_Claim(send, spec, contact.id, message, send.attempts + 1)
                 for send, spec, contact, message in ready if send.id in won]
+
+    def _frequency_cap(
+        self, session: Session, claims: list[_Claim], profile: MessagingProfile, now: datetime,
+        result: BatchResult,
+    ) -> list[_Claim]:
+        """Each marketing claim takes a frequency-cap slot in the claim's transaction; without one it
+        is skipped ("frequency cap"). Service reminders never count."""
+        cap = profile.frequency_cap
+        if cap is None:
+            return claims
+        kept = []
+        for claim in claims:
+            if claim.spec.is_service or take_slot(session, cap, claim.contact_id, _reference(claim), now):
+                kept.append(claim)
+                continue
+            send = claim.send
+            if transition(session, send.id, (SendState.SENDING.value,), now, state=SendState.SKIPPED.value,
+                          reason=Reason.FREQUENCY_CAP.value, finished_at=now):
+                row = _Row(send.id, SendState.SKIPPED.value, claim.contact_id, send.appointment_id,
+                           send.channel, reason=Reason.FREQUENCY_CAP.value)
+                add_outcome_events(session, claim.spec, [row], now)
+                result.skipped += 1
+        return kept
 
     def _quiet_hours(
         self,
@@ -386,6 +411,8 @@ class BatchSender:
                 result.sent += 1
             else:
                 result.failed += 1
+                if not claim.spec.is_service:
+                    release_slot(session, _reference(claim))  # not sent: it does not count
             send = claim.send
             row = _Row(send.id, state, claim.contact_id, send.appointment_id, send.channel,
                        error=values.get("error"), to_address=values["to_address"], subject=values["subject"],
@@ -393,6 +420,10 @@ class BatchSender:
             finished.setdefault(claim.spec.id, (claim.spec, []))[1].append(row)
         for spec, rows in finished.values():
             add_outcome_events(session, spec, rows, now)
+
+
+def _reference(claim: _Claim) -> str:
+    return f"automation-send:{claim.send.id}"
 
 
 @dataclass

@@ -40,6 +40,7 @@ from oncord.messaging.errors import (
     as_send_error,
     failure_text,
 )
+from oncord.messaging.frequency import release_slot, take_slot
 from oncord.messaging.pipeline import RenderedMessage, RetryPolicy, Transports, fail_stuck
 from oncord.messaging.profile import MessagingProfile, load_profile, public_base_url
 from oncord.models import (
@@ -119,6 +120,10 @@ def resolve_strays(session: Session, campaign: Campaign, now: datetime) -> int:
     for row in rows:
         session.add(_event(campaign, row, ActivityKind.MESSAGE_FAILED.value, now, error=row.error))
     return len(rows)
+
+
+def _reference(recipient: CampaignRecipient) -> str:
+    return f"campaign-recipient:{recipient.id}"
 
 
 def give_up(database: Database, clock: Clock, campaign_id: int, error: str) -> bool:
@@ -439,8 +444,12 @@ class CampaignSender:
         session.commit()
         for recipient, message in ready:
             lock.reacquire()
-            if not self._claim(session, recipient):
+            claimed = self._claim(session, recipient, profile)
+            if claimed is None:
                 result.not_ours += 1
+                continue
+            if not claimed:
+                result.skipped += 1  # frequency cap
                 continue
             self._deliver(session, campaign, recipient, message, transport, result)
 
@@ -461,8 +470,13 @@ class CampaignSender:
         ).rowcount  # type: ignore[attr-defined]
         return moved == 1
 
-    def _claim(self, session: Session, recipient: CampaignRecipient) -> bool:
-        """pending -> sending, committed before anything is handed over; False if someone else has it."""
+    def _claim(
+        self, session: Session, recipient: CampaignRecipient, profile: MessagingProfile
+    ) -> bool | None:
+        """pending -> sending with its frequency-cap slot, committed before anything is handed over.
+
+        None if someone else has it; False if the cap left no slot (skipped, "frequency cap").
+        """
         now = self.clock.now()
         moved = session.execute(
             update(CampaignRecipient)
@@ -478,10 +492,18 @@ class CampaignSender:
             )
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
+        if moved != 1:
+            session.commit()
+            return None
+        cap = profile.frequency_cap
+        if cap is not None and not take_slot(session, cap, recipient.contact_id, _reference(recipient), now):
+            self._record(session, recipient, RecipientState.SKIPPED, now,
+                         {"reason": Reason.FREQUENCY_CAP.value, "finished_at": now})
+            session.commit()
+            return False
         session.commit()
-        if moved == 1:
-            recipient.attempts += 1
-        return moved == 1
+        recipient.attempts += 1
+        return True
 
     def _deliver(
         self,
@@ -514,6 +536,7 @@ class CampaignSender:
                 result.failed += 1
             recorded = self._record(session, recipient, state, now, values)
             if recorded and state == RecipientState.FAILED:
+                release_slot(session, _reference(recipient))  # not sent: it does not count
                 session.add(
                     _event(campaign, recipient, ActivityKind.MESSAGE_FAILED.value, now, error=exc.message)
                 )

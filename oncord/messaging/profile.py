@@ -16,6 +16,7 @@ from oncord.db import Database
 from oncord.integration import active_connection
 from oncord.messaging.email import EmailSender, OutboxEmailSender, SmtpSender
 from oncord.messaging.errors import NotConfigured
+from oncord.messaging.frequency import FrequencyCap
 from oncord.messaging.quiet_hours import QuietHours
 from oncord.messaging.sms import OutboxSmsProvider, SmsProvider, TwilioProvider
 from oncord.messaging.templates import zone_problem
@@ -38,6 +39,8 @@ class MessagingProfile:
     book_now_problem: str | None = None
     default_time_zone: str = "Australia/Melbourne"
     quiet_hours: dict[str, QuietHours] = field(default_factory=dict)
+    # Marketing messages per contact per window (None: no cap, the default).
+    frequency_cap: FrequencyCap | None = None
 
     @property
     def email_ready(self) -> bool:
@@ -90,6 +93,7 @@ def load_profile(session: Session, settings: Settings) -> MessagingProfile:
         book_now_problem=link_problem,
         default_time_zone=account_time_zone(connection, settings),
         quiet_hours=quiet,
+        frequency_cap=FrequencyCap.of(row.frequency_cap_messages, row.frequency_cap_days) if row else None,
     )
 
 

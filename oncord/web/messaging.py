@@ -183,6 +183,7 @@ def edit() -> Response:
         "sender_name": row.sender_name, "sender_email": row.sender_email,
         "reply_to_email": row.reply_to_email,
         "sender_details": row.sender_details, **MessagingSettingsForm.quiet_data(row),
+        "frequency_cap_messages": row.frequency_cap_messages, "frequency_cap_days": row.frequency_cap_days,
     })
     return _settings_page(form)
 
@@ -202,6 +203,8 @@ def save() -> Response:
     for name in ("email_quiet_start", "email_quiet_end", "sms_quiet_start", "sms_quiet_end"):
         value = getattr(form, name).data
         setattr(row, name, parse_hhmm(value) if value else None)
+    row.frequency_cap_messages = form.frequency_cap_messages.data
+    row.frequency_cap_days = form.frequency_cap_days.data
     row.updated_at = clock().now()
     db.commit()
     flash("Messaging settings saved. They apply to the next message sent.", "success")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from rq.registry import FailedJobRegistry
+from sqlalchemy import select
 
 from oncord.jobs.automation_jobs import DISPATCH_JOB
 from oncord.models import Business
@@ -144,3 +145,34 @@ def test_a_send_job_that_keeps_failing_is_retried_a_few_times_then_its_sends_sho
     get_queue(messaging_app).enqueue(DISPATCH_JOB, "test")
     work_queue()
     assert [s.state for s in sends(db_session)] == ["failed"] and smtp_sink.received == []
+
+
+def test_the_frequency_cap_skips_marketing_follow_ups_but_never_counts_or_caps_reminders(
+    messaging_app, db_session, clock, smtp_sink, dispatch_jobs
+) -> None:
+    """Cap 1 per 7 days: two reminders (service) both go and take no slot; of two marketing
+    automations due together only one goes, the other is skipped "frequency cap"."""
+    from oncord.models import FrequencySlot, MessagingSettings
+
+    settings_row = db_session.get(MessagingSettings, 1)
+    settings_row.frequency_cap_messages, settings_row.frequency_cap_days = 1, 7
+    make_connection(db_session, clock)
+    starts = clock.now() + timedelta(days=2)
+    reminders = [make_automation(db_session, clock, name=f"Reminder {i}", send_sms=False,
+                                 email_subject=f"Reminder {i}", email_body=GOOD_BODY) for i in range(2)]
+    nudges = [make_automation(db_session, clock, name=f"Nudge {i}", send_sms=False, is_service=False,
+                              email_subject=f"Nudge {i}", email_body=GOOD_BODY) for i in range(2)]
+    ada = _patient(db_session, clock, "Ada", "ada@example.com", "0412 000 001", starts)
+    db_session.commit()
+    clock.set(starts - timedelta(hours=24))
+    make_sync_run(db_session, clock)
+    db_session.commit()
+
+    dispatch_jobs()
+
+    by = {r.automation_id: r for r in sends(db_session, contact_id=ada.id)}
+    assert [by[a.id].state for a in reminders] == ["sent", "sent"]
+    assert sorted((by[a.id].state, by[a.id].reason) for a in nudges) == [
+        ("sent", None), ("skipped", "frequency_cap")]
+    assert len(smtp_sink.received) == 3
+    assert len(db_session.scalars(select(FrequencySlot)).all()) == 1
