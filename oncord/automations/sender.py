@@ -37,7 +37,14 @@ from oncord.db import Database
 from oncord.integration import active_connection
 from oncord.messaging.errors import MessageProblem, NotConfigured, SendError, as_send_error, failure_text
 from oncord.messaging.frequency import release_slot, take_slot
-from oncord.messaging.pipeline import RenderedMessage, RetryPolicy, Transports, build_email, build_sms
+from oncord.messaging.pipeline import (
+    HALT_RETRY,
+    RenderedMessage,
+    RetryPolicy,
+    Transports,
+    build_email,
+    build_sms,
+)
 from oncord.messaging.profile import MessagingProfile, appointment_time_zone, load_profile, public_base_url
 from oncord.messaging.templates import merge_data, zone_problem
 from oncord.models import Appointment, Automation, AutomationSend, Contact, SendState, Trigger
@@ -369,6 +376,11 @@ class BatchSender:
             if not isinstance(raised, SendError):
                 log.exception("automation send %s: unexpected error from the provider", claim.send.id)
             now = self.clock.now()
+            if exc.halts:
+                # Nothing can go until an admin fixes the login: wait, without using up an attempt.
+                return claim, SendState.PENDING.value, {
+                    **values, "due_at": now + HALT_RETRY, "reason": Reason.RETRY.value, "error": exc.message,
+                    "queued_at": None, "updated_at": now, "attempts": claim.attempts - 1}
             delay = MESSAGE_RETRY.delay_after(claim.attempts) if exc.retryable else None
             if delay is not None:
                 return claim, SendState.PENDING.value, {

@@ -451,7 +451,8 @@ class CampaignSender:
             if not claimed:
                 result.skipped += 1  # frequency cap
                 continue
-            self._deliver(session, campaign, recipient, message, transport, result)
+            if self._deliver(session, campaign, recipient, message, transport, result):
+                return  # halted: the campaign is paused with the reason
 
     def _close(
         self,
@@ -513,8 +514,9 @@ class CampaignSender:
         message: RenderedMessage,
         transport: Any,
         result: RunResult,
-    ) -> None:
-        """Hand one claimed message over and record the outcome (only over this worker's own claim)."""
+    ) -> bool:
+        """Hand one claimed message over and record the outcome (only over this worker's own claim);
+        True when the channel halted (the login refused): the campaign is paused, nothing failed."""
         values: dict[str, Any] = {"to_address": message.to}
         try:
             provider_id = transport.send(message.email if message.email is not None else message.sms)
@@ -523,6 +525,13 @@ class CampaignSender:
             if not isinstance(raised, SendError):
                 log.exception("campaign recipient %s: unexpected error from the provider", recipient.id)
             now = self.clock.now()
+            if exc.halts:
+                self._record(session, recipient, RecipientState.PENDING, now,
+                             {"attempts": recipient.attempts - 1, "claimed_by": None, "error": exc.message})
+                release_slot(session, _reference(recipient))
+                session.commit()
+                self._pause_with_error(session, campaign, exc.message)
+                return True
             delay = MESSAGE_RETRY.delay_after(recipient.attempts) if exc.retryable else None
             if delay is not None:
                 state = RecipientState.PENDING
@@ -541,7 +550,7 @@ class CampaignSender:
                     _event(campaign, recipient, ActivityKind.MESSAGE_FAILED.value, now, error=exc.message)
                 )
             session.commit()
-            return
+            return False
         now = self.clock.now()
         values.update(
             provider_message_id=str(provider_id)[:255],
@@ -556,6 +565,7 @@ class CampaignSender:
             session.add(_event(campaign, recipient, kind.value, now, to=message.to, **extra))
             result.sent += 1
         session.commit()
+        return False
 
     def _record(
         self,

@@ -21,6 +21,7 @@ from oncord.clock import Clock
 from oncord.db import Database
 from oncord.messaging.errors import (
     InvalidAddress,
+    LoginRefused,
     MessageProblem,
     NotConfigured,
     PermanentFailure,
@@ -171,6 +172,7 @@ class SmtpSender:
         password: str = "",
         timeout: float = 30,
         clock: Clock | None = None,
+        ca_file: str = "",
     ) -> None:
         if not host:
             raise NotConfigured(
@@ -181,25 +183,46 @@ class SmtpSender:
         self.host, self.port, self.tls = host, port, tls
         self.username, self.password, self.timeout = username, password, timeout
         self.clock = clock
+        self.ca_file = ca_file
         self._smtp: smtplib.SMTP | None = None
 
+    def _tls_context(self) -> ssl.SSLContext:
+        # Verifies the certificate and that it names this host; SMTP_CA_FILE (or SSL_CERT_FILE)
+        # trusts a clinic's own CA.
+        return ssl.create_default_context(cafile=self.ca_file or None)
+
+    def _open(self) -> smtplib.SMTP:
+        if self.tls == "ssl":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls_context())
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
     def _connect(self) -> smtplib.SMTP:
+        smtp: smtplib.SMTP | None = None
         try:
-            if self.tls == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
-                )
-            else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-                if self.tls == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+            smtp = self._open()
+            if self.tls == "starttls":
+                smtp.starttls(context=self._tls_context())
             smtp.ehlo_or_helo_if_needed()
             if self.username:
                 smtp.login(self.username, self.password)
+        except BaseException:
+            if smtp is not None:
+                smtp.close()  # a refused login or certificate must not leave the socket open
+            raise
+        return smtp
+
+    def _connected(self) -> smtplib.SMTP:
+        try:
+            return self._connect()
         except smtplib.SMTPAuthenticationError as exc:
-            raise PermanentFailure(
-                f"The SMTP server refused the user name or password ({_reply(exc)}). Check SMTP_USERNAME "
-                "and SMTP_PASSWORD."
+            raise LoginRefused(
+                f"The SMTP server refused the login ({_reply(exc)}). Check SMTP_USERNAME and SMTP_PASSWORD; "
+                "the messages wait until it works."
+            ) from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise LoginRefused(
+                f"The SMTP server's certificate was not accepted ({exc.verify_message}). Check SMTP_HOST, or "
+                "trust the server's CA with SMTP_CA_FILE; the messages wait until it works."
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:
             raise PermanentFailure(f"The SMTP server does not support what is configured: {exc}") from exc
@@ -207,7 +230,6 @@ class SmtpSender:
             raise TemporaryFailure(
                 f"Could not connect to the SMTP server {self.host}:{self.port}: {exc}"
             ) from exc
-        return smtp
 
     def send(self, email: OutgoingEmail) -> str:
         """Send one e-mail; errors before DATA are safe to retry, a broken DATA is not."""
@@ -218,7 +240,7 @@ class SmtpSender:
             raise PermanentFailure(exc.message) from exc
         sender = email.from_address
         for attempt in (1, 2):
-            smtp = self._smtp or self._connect()
+            smtp = self._smtp or self._connected()
             self._smtp = smtp
             try:
                 code, reply = smtp.mail(sender)

@@ -10,6 +10,8 @@ class SendError(Exception):
     retryable = False
     # Whether the provider may have taken the message although we saw an error.
     ambiguous = False
+    # Whether every other message would fail the same way (stop the batch, keep them pending).
+    halts = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -34,6 +36,13 @@ class UnknownOutcome(SendError):
 
 class NotConfigured(PermanentFailure):
     """The channel has no provider or sender set up."""
+
+
+class LoginRefused(NotConfigured):
+    """The provider refused our credentials or we refused its certificate: nothing can go until an
+    admin fixes it, so the batch or campaign stops with this one message and nothing is failed."""
+
+    halts = True
 
 
 class MessageProblem(ValueError):

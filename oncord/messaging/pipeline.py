@@ -77,6 +77,9 @@ class RetryPolicy:
         return Retry(max=self.max_attempts - 1, interval=[int(i.total_seconds()) for i in self.intervals])
 
 
+# A halted channel (the login refused) is tried again after this long; the messages wait.
+HALT_RETRY = timedelta(minutes=5)
+
 # A job that fails for an unexpected reason (not one message's problem: those fail that message)
 # is tried this often by RQ, then the flow shows it as failed.
 JOB_RETRY = RetryPolicy(3, (timedelta(minutes=1), timedelta(minutes=5)))
@@ -126,11 +129,21 @@ class Transports:
         return self.get("sms")  # type: ignore[no-any-return]
 
     def send(self, message: RenderedMessage) -> str:
-        """Hand one message to its channel's transport; the provider's id for it."""
-        if message.email is not None:
-            return self.email().send(message.email)
-        assert message.sms is not None
-        return self.sms().send(message.sms)
+        """Hand one message to its channel's transport; the provider's id for it.
+
+        A refusal that halts (the login or the certificate refused) is remembered: the rest of the
+        batch gets it at once without trying the server again.
+        """
+        channel = "email" if message.email is not None else "sms"
+        try:
+            if message.email is not None:
+                return self.email().send(message.email)
+            assert message.sms is not None
+            return self.sms().send(message.sms)
+        except NotConfigured as exc:
+            if exc.halts:
+                self._errors[channel] = exc
+            raise
 
     def close(self) -> None:
         """Close whatever was opened."""

@@ -180,6 +180,7 @@ def make_email_sender(settings: Settings, database: Database, clock: Clock) -> E
             password=settings.smtp_password,
             timeout=settings.smtp_timeout_seconds,
             clock=clock,
+            ca_file=settings.smtp_ca_file,
         )
     raise NotConfigured(f"EMAIL_BACKEND must be smtp or outbox, not {backend!r}.")
 
