@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Select, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -86,3 +86,17 @@ def release_slot(session: Session, reference: str) -> None:
     """Free the slot a message held when it was not sent after all (failed); the caller commits."""
     table = FrequencySlot.__table__
     session.execute(update(table).where(table.c.reference == reference).values(taken_at=None, reference=None))
+
+
+def capped_count(session: Session, cap: FrequencyCap, contact_ids: Select[Any], now: datetime) -> int:
+    """How many of these contacts have every slot in use now (a marketing message would be skipped)."""
+    table = FrequencySlot.__table__
+    in_use = (
+        select(table.c.contact_id)
+        .where(table.c.contact_id.in_(contact_ids.scalar_subquery()), table.c.slot < cap.messages,
+               table.c.taken_at > now - cap.window)
+        .group_by(table.c.contact_id)
+        .having(func.count() >= cap.messages)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(in_use)) or 0

@@ -24,6 +24,7 @@ from oncord.campaigns.audience import (
     count_and_sample,
     describe,
     reason_text,
+    recipients_query,
 )
 from oncord.campaigns.compose import (
     CAMPAIGN_MERGE_FIELDS,
@@ -47,6 +48,7 @@ from oncord.context import clock, settings
 from oncord.db import get_database, get_session
 from oncord.forms.campaigns import MAX_CONDITIONS, CampaignForm, ScheduleForm
 from oncord.jobs.campaign_jobs import drop_job, enqueue_round
+from oncord.messaging.frequency import capped_count
 from oncord.messaging.profile import load_profile, sms_backend
 from oncord.models import (
     Campaign,
@@ -160,7 +162,18 @@ def _audience_view(form: CampaignForm) -> dict[str, Any]:
         "channel": channel,
         "reason_text": reason_text,
         "receive": RECEIVE,
+        **_frequency_view(audience, channel, now, zone),
     }
+
+
+def _frequency_view(audience: Audience, channel: str, now: datetime, zone: str) -> dict[str, Any]:
+    # With a frequency cap on, the preview says so and how many would be skipped by it right now.
+    db = get_session()
+    cap = load_profile(db, settings()).frequency_cap
+    if cap is None:
+        return {"frequency_cap": None, "frequency_capped": 0}
+    receivers = recipients_query(audience, channel, now, zone)
+    return {"frequency_cap": cap.label, "frequency_capped": capped_count(db, cap, receivers, now)}
 
 
 def _editor(form: CampaignForm, campaign: Campaign | None, *, status: int = 200) -> Response:
@@ -416,6 +429,7 @@ def _audience_view_for(campaign: Campaign) -> dict[str, Any]:
         "channel": campaign.channel,
         "reason_text": reason_text,
         "receive": RECEIVE,
+        **_frequency_view(_audience_of(campaign), campaign.channel, now, zone),
     }
 
 

@@ -83,3 +83,21 @@ def test_two_workers_taking_slots_at_once_never_exceed_the_cap(messaging_app, db
         release_slot(session, next(s.reference for s in session.scalars(select(FrequencySlot))))
         assert take_slot(session, cap, contact.id, "test:again", clock.now())
         assert not take_slot(session, cap, contact.id, "test:over", clock.now())
+
+
+def test_the_audience_preview_counts_who_is_at_the_cap(staff, messaging_app, db_session, clock) -> None:
+    """With the cap on, the editor's live count says how many would be skipped by it right now."""
+    from oncord.campaigns.audience import Audience, recipients_query
+    from oncord.messaging.frequency import capped_count
+    from tests.web.conftest import post
+
+    _cap(db_session, 1, 7)
+    full = make_contact(db_session, clock, email="full@example.com", email_marketing_status="subscribed")
+    make_contact(db_session, clock, email="free@example.com", email_marketing_status="subscribed")
+    db_session.commit()
+    assert take_slot(db_session, FrequencyCap(1, timedelta(days=7)), full.id, "test:1", clock.now())
+    db_session.commit()
+    query = recipients_query(Audience(), "email", clock.now(), "Australia/Melbourne")
+    assert capped_count(db_session, FrequencyCap(1, timedelta(days=7)), query, clock.now()) == 1
+    page = post(staff, "/campaigns/audience", {"name": "x", "channel": "email"}, htmx=True)
+    assert 'data-frequency-cap="1"' in page.text and "at most 1 marketing messages" in page.text
