@@ -213,11 +213,24 @@ class SmtpSink:
         self.received: list[ReceivedEmail] = []
         # Replies for the next DATA commands, e.g. "451 4.3.0 Try again later".
         self.refuse: list[str] = []
+        # Replies to RCPT TO for these addresses, e.g. {"gone@x.example": "550 5.1.1 No such user"}.
+        self.refuse_recipients: dict[str, str] = {}
         self._lock = threading.Lock()
         self.port = free_port()
         self.host = "127.0.0.1"
         self._controller = Controller(self, hostname=self.host, port=self.port)
         self._controller.start()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        """Accept the recipient unless a refusal is scripted for that address."""
+        with self._lock:
+            refusal = self.refuse_recipients.get(address)
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Keep the message (or answer with a scripted refusal)."""
@@ -233,6 +246,7 @@ class SmtpSink:
         with self._lock:
             self.received.clear()
             self.refuse.clear()
+            self.refuse_recipients.clear()
 
     def stop(self) -> None:
         """Stop the server."""
