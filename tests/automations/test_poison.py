@@ -9,7 +9,7 @@ import pytest
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
-from oncord.jobs.automation_jobs import DISPATCH_JOB
+from oncord.jobs.enqueue import DISPATCH_JOB
 from oncord.models import Business
 from oncord.queue import get_queue
 from tests.automations.helpers import make_automation, sends

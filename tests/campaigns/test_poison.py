@@ -8,7 +8,7 @@ from rq.registry import FailedJobRegistry
 
 from oncord.campaigns import lifecycle
 from oncord.dashboard.stats import counts
-from oncord.jobs.campaign_jobs import enqueue_round
+from oncord.jobs.enqueue import enqueue_round
 from oncord.queue import get_queue
 from tests.campaigns.helpers import fresh, make_campaign, recipients
 from tests.factories import make_connection, make_contact
