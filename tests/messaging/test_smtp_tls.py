@@ -141,7 +141,7 @@ def test_a_wrong_password_pauses_the_campaign_with_one_message_and_keeps_them_pe
     """The server refuses the login: the campaign pauses with "the SMTP server refused the login",
     nothing is failed, and after the password is fixed Resume sends each message once."""
     from oncord.campaigns import lifecycle
-    from oncord.jobs.campaign_jobs import enqueue_round
+    from oncord.jobs.enqueue import enqueue_round
     from oncord.queue import get_queue
 
     mode, port, ca, keeper = tls_server
