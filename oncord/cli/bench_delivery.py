@@ -15,14 +15,18 @@ import smtplib
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from email.mime.text import MIMEText
 from typing import Any
 
 import click
 import requests
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from oncord.messaging.sms import mobile_number
 from oncord.messaging.testing import FakeTwilio, SmtpSink
+from oncord.models import ClinikoConnection, Contact, MessagingSettings
 
 POISON_KINDS = ("crlf", "invalid", "refused")
 
@@ -59,6 +63,26 @@ def bench_contacts(
             twilio.refuse_numbers.add(number)
         contacts.append(BenchContact(email, phone, i in chosen))
     return contacts
+
+
+def seed_clinic(session: Session, live: datetime) -> None:
+    """A clinic connected to Cliniko since `live`, with a sender and quiet hours off (the caller commits)."""
+    session.add(ClinikoConnection(api_key_encrypted="bench-not-a-key", shard="au1", enabled_at=live,
+                                  account_subdomain="bench", created_at=live, updated_at=live))
+    session.add(MessagingSettings(id=1, sender_name="Bench Physio", sender_email="hello@bench.example",
+                                  sender_details="1 Bench Street, Melbourne", email_quiet_start=None,
+                                  email_quiet_end=None, sms_quiet_start=None, sms_quiet_end=None))
+
+
+def insert_contacts(session: Session, people: list[BenchContact], now: datetime) -> list[int]:
+    """Insert the contacts, Subscribed on both channels; their ids in order (the caller commits)."""
+    rows = [
+        {"first_name": f"Patient{i}", "last_name": "Bench", "email": person.email, "phone": person.phone,
+         "email_marketing_status": "subscribed", "sms_marketing_status": "subscribed",
+         "created_at": now, "updated_at": now}
+        for i, person in enumerate(people)
+    ]
+    return list(session.scalars(insert(Contact).returning(Contact.id), rows))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,15 @@ import click
 from flask import Flask
 from sqlalchemy import func, insert, select
 
-from oncord.cli.bench_delivery import BenchContact, Deliveries, bench_contacts, measure_floor, report
+from oncord.cli.bench_delivery import (
+    BenchContact,
+    Deliveries,
+    bench_contacts,
+    insert_contacts,
+    measure_floor,
+    report,
+    seed_clinic,
+)
 from oncord.cli.bench_support import machine_line, sending_stage
 from oncord.db import get_database
 from oncord.jobs.enqueue import enqueue_dispatch
@@ -23,9 +31,6 @@ from oncord.models import (
     Appointment,
     Automation,
     AutomationSend,
-    ClinikoConnection,
-    Contact,
-    MessagingSettings,
     SyncRun,
 )
 
@@ -36,13 +41,9 @@ CHANNELS = ("email", "sms")
 def _seed(app: Flask, people: list[BenchContact], now: datetime) -> None:
     """A connected clinic, a sender, one 24-hour reminder automation and an appointment due now for
     each of `people`."""
-    database = get_database(app)
     live = now - timedelta(hours=2)
-    with database.session() as session:
-        session.add(ClinikoConnection(api_key_encrypted="bench-not-a-key", shard="au1", enabled_at=live,
-                                      account_subdomain="bench", created_at=live, updated_at=live))
-        session.add(MessagingSettings(id=1, sender_name="Bench Physio", sender_email="hello@bench.example",
-                                      sender_details="1 Bench Street, Melbourne"))
+    with get_database(app).session() as session:
+        seed_clinic(session, live)
         session.add(SyncRun(kind="pull_incremental", trigger="bench", status="succeeded", queued_at=now,
                             started_at=now, finished_at=now, counts={}, problems=[]))
         session.add(Automation(
@@ -53,13 +54,7 @@ def _seed(app: Flask, people: list[BenchContact], now: datetime) -> None:
             activated_at=live, planned_through=live, created_at=live, updated_at=live,
         ))
         session.commit()
-        contacts = [
-            {"first_name": f"Patient{i}", "last_name": "Bench", "email": person.email, "phone": person.phone,
-             "email_marketing_status": "subscribed", "sms_marketing_status": "subscribed",
-             "created_at": now, "updated_at": now}
-            for i, person in enumerate(people)
-        ]
-        ids = list(session.scalars(insert(Contact).returning(Contact.id), contacts))
+        ids = insert_contacts(session, people, now)
         # Reminders due between go-live and now: starts 22-23 hours ahead.
         window = 3600 / max(len(people), 1)
         appointments = [
