@@ -57,7 +57,7 @@ def _seed(app: Flask, people: list[BenchContact], channel: str, now: datetime) -
 @click.option("--channel", type=click.Choice(["email", "sms"]), default="email", show_default=True)
 @click.option("--workers", "worker_count", default=1, show_default=True,
               help="Worker processes (one sends the campaign; more stand by).")
-@click.option("--batch-size", default=50, show_default=True,
+@click.option("--batch-size", default=200, show_default=True,
               help="Recipients per batch (CAMPAIGN_BATCH_SIZE).")
 @click.option("--poison-percent", default=0.0, show_default=True,
               help="Share of recipients whose message must fail (CR/LF, invalid, 550, Twilio 21610).")
@@ -97,9 +97,9 @@ def bench_campaign_command(recipients: int, channel: str, worker_count: int, bat
         elapsed = time.perf_counter() - started
         stage.stop_workers()
         with database.session() as session:
-            states = Counter(dict(session.execute(
+            states = Counter({state: n for state, n in session.execute(
                 select(CampaignRecipient.state, func.count()).group_by(CampaignRecipient.state)
-            ).tuples().all()))
+            ).all()})
         deliveries = Deliveries.at(stage.sink, stage.twilio)
         violations = len(stage.twilio.violations)
         emails = recipients if channel == "email" else 0

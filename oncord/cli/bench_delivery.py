@@ -117,7 +117,7 @@ def _hand_over(smtp: tuple[str, int], twilio: tuple[str, str, str], emails: list
     base_url, sid, token = twilio
     http.auth = (sid, token)
     url = f"{base_url}/2010-04-01/Accounts/{sid}/Messages.json"
-    start.wait()
+    start.wait()  # a barrier: both connected, then the clock starts
     if connection is not None:
         for address in emails:
             connection.sendmail("hello@bench.example", [address], data)
@@ -142,7 +142,7 @@ def measure_floor(sink: SmtpSink, twilio: FakeTwilio, emails: int, texts: int) -
     addresses = [f"floor{i}@bench.example" for i in range(emails)]
     numbers = [f"+6142{i:07d}" for i in range(texts)]
     context = multiprocessing.get_context("spawn")
-    start = context.Event()
+    start = context.Barrier(3)
     processes = [
         context.Process(target=_hand_over, args=(
             (sink.host, sink.port), (twilio.base_url, twilio.account_sid, twilio.auth_token),
@@ -151,9 +151,8 @@ def measure_floor(sink: SmtpSink, twilio: FakeTwilio, emails: int, texts: int) -
     ]
     for process in processes:
         process.start()
-    time.sleep(1.0)  # both connected (spawning takes well under this)
+    start.wait(timeout=60)
     began = time.perf_counter()
-    start.set()
     for process in processes:
         process.join()
     elapsed = time.perf_counter() - began

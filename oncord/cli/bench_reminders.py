@@ -109,8 +109,8 @@ def bench_reminders_command(due: int, worker_count: int, batch_size: int, poison
         elapsed = time.perf_counter() - started
         stage.stop_workers()
         with database.session() as session:
-            states = Counter(dict(session.execute(
-                select(AutomationSend.state, func.count()).group_by(AutomationSend.state)).tuples().all()))
+            states = Counter({state: n for state, n in session.execute(
+                select(AutomationSend.state, func.count()).group_by(AutomationSend.state)).all()})
         deliveries = Deliveries.at(stage.sink, stage.twilio)
         violations = len(stage.twilio.violations)
         floor = measure_floor(stage.sink, stage.twilio, due, due)

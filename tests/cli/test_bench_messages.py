@@ -40,7 +40,7 @@ def test_a_bench_with_poison_sends_every_good_message_once_and_fails_each_poison
                 *_bench_database(request, f"oncord_bench_{args[0]}_test")])
     finally:
         get_database(app).engine.dispose()
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (result.output, repr(result.exception))
     per_contact = 2 if args[0] == "reminders" else 1
     good, poison = 48 * per_contact, 2 * per_contact
     assert f"good sent: {good} of {good}; poison failed: {poison} of {poison}" in result.output
