@@ -28,7 +28,7 @@ from oncord.cli.bench_delivery import (
     report,
     seed_clinic,
 )
-from oncord.cli.bench_support import machine_line, sending_stage
+from oncord.cli.bench_support import machine_line, sending_stage, stage_options
 from oncord.db import get_database
 from oncord.jobs.enqueue import enqueue_round
 from oncord.models import Campaign, CampaignRecipient, CampaignState
@@ -59,16 +59,7 @@ def _seed(app: Flask, people: list[BenchContact], channel: str, now: datetime) -
               help="Worker processes (one sends the campaign; more stand by).")
 @click.option("--batch-size", default=200, show_default=True,
               help="Recipients per batch (CAMPAIGN_BATCH_SIZE).")
-@click.option("--poison-percent", default=0.0, show_default=True,
-              help="Share of recipients whose message must fail (CR/LF, invalid, 550, Twilio 21610).")
-@click.option("--db", "db_kind", type=click.Choice(["sqlite", "postgresql"]), default="postgresql",
-              show_default=True)
-@click.option("--postgres-url", default="postgresql://root@127.0.0.1:5432/test", show_default=True,
-              help="A server where the benchmark may create its scratch database.")
-@click.option("--database", "database_name", default=BENCH_DB, show_default=True,
-              help="Name of the scratch PostgreSQL database.")
-@click.option("--redis-url", default="",
-              help="A Redis database the benchmark may flush; by default it starts a private redis-server.")
+@stage_options(BENCH_DB)
 def bench_campaign_command(recipients: int, channel: str, worker_count: int, batch_size: int,
                            poison_percent: float, db_kind: str, postgres_url: str, database_name: str,
                            redis_url: str) -> None:

@@ -24,7 +24,7 @@ from oncord.cli.bench_delivery import (
     report,
     seed_clinic,
 )
-from oncord.cli.bench_support import machine_line, sending_stage
+from oncord.cli.bench_support import machine_line, sending_stage, stage_options
 from oncord.db import get_database
 from oncord.jobs.enqueue import enqueue_dispatch
 from oncord.models import (
@@ -73,16 +73,7 @@ def _seed(app: Flask, people: list[BenchContact], now: datetime) -> None:
 @click.option("--workers", "worker_count", default=2, show_default=True)
 @click.option("--batch-size", default=500, show_default=True,
               help="Sends per RQ job (AUTOMATION_BATCH_SIZE).")
-@click.option("--poison-percent", default=0.0, show_default=True,
-              help="Share of contacts whose e-mail and SMS must fail (CR/LF, invalid, 550, Twilio 21610).")
-@click.option("--db", "db_kind", type=click.Choice(["sqlite", "postgresql"]), default="postgresql",
-              show_default=True)
-@click.option("--postgres-url", default="postgresql://root@127.0.0.1:5432/test", show_default=True,
-              help="A server where the benchmark may create its scratch database.")
-@click.option("--database", "database_name", default=BENCH_DB, show_default=True,
-              help="Name of the scratch PostgreSQL database.")
-@click.option("--redis-url", default="",
-              help="A Redis database the benchmark may flush; by default it starts a private redis-server.")
+@stage_options(BENCH_DB)
 def bench_reminders_command(due: int, worker_count: int, batch_size: int, poison_percent: float, db_kind: str,
                             postgres_url: str, database_name: str, redis_url: str) -> None:
     """Time to send `due` reminders (one e-mail and one SMS each) with real workers; none may go twice."""

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +102,29 @@ def machine_line() -> str:
     load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     return (f"machine: {platform.machine()}, {os.cpu_count()} cores, {model}, Python "
             f"{platform.python_version()}; load average {load}")
+
+
+def stage_options(database: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options every sending bench takes: poison, and where its database and Redis are."""
+    options = [
+        click.option("--poison-percent", default=0.0, show_default=True,
+                     help="Share of contacts whose messages must fail (CR/LF, invalid, 550, Twilio 21610)."),
+        click.option("--db", "db_kind", type=click.Choice(["sqlite", "postgresql"]), default="postgresql",
+                     show_default=True),
+        click.option("--postgres-url", default="postgresql://root@127.0.0.1:5432/test", show_default=True,
+                     help="A server where the benchmark may create its scratch database."),
+        click.option("--database", "database_name", default=database, show_default=True,
+                     help="Name of the scratch PostgreSQL database."),
+        click.option("--redis-url", default="",
+                     help="A Redis database the benchmark may flush (default: a private redis-server)."),
+    ]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
 @dataclass
