@@ -92,6 +92,8 @@ class FakeTwilio:
     violations: list[str] = field(default_factory=list)
     # Scripted answers for the next requests: (status, body) pairs, used before accepting.
     script: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # Numbers Twilio refuses for good (21610, the recipient replied STOP), like an SMTP 550.
+    refuse_numbers: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -114,6 +116,7 @@ class FakeTwilio:
             self.received.clear()
             self.violations.clear()
             self.script.clear()
+            self.refuse_numbers.clear()
 
     def _error(self, status: int, code: int, message: str) -> tuple[int, dict[str, Any]]:
         return status, {"code": code, "message": message,
@@ -149,6 +152,8 @@ class FakeTwilio:
         with self._lock:
             if self.script:
                 return self.script.pop(0)
+            if to in self.refuse_numbers:
+                return self._error(400, 21610, "Attempt to send to unsubscribed recipient")
             sid = f"SM{next(self._ids):032x}"
             message = ReceivedSms(sid, to, body, form.get("From"), form.get("MessagingServiceSid"))
             self.received.append(message)
