@@ -10,7 +10,7 @@ from oncord.models.messaging import MessagingSettings, OutboxMessage
 from oncord.models.pages import ClinicSettings, Page
 from oncord.models.patient_changes import ChangeStatus, PatientChange
 from oncord.models.sync_runs import SyncRun, SyncRunStatus
-from oncord.models.users import Role, User
+from oncord.models.users import Role, StaffSession, User
 
 __all__ = [
     "ActivityEvent",
@@ -38,6 +38,7 @@ __all__ = [
     "Practitioner",
     "RecipientState",
     "Role",
+    "StaffSession",
     "SendState",
     "SyncCursor",
     "SyncRun",
