@@ -7,10 +7,18 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
+
 MODES = ("production", "demo", "test")
 
 # Demo and test runs may use this well-known key; production must bring its own.
 INSECURE_DEMO_SECRET = "oncord-demo-secret-not-for-production"
+
+# Published in this repository (demo, docs, tests): anyone could forge sessions and unsubscribe
+# tokens with them, or decrypt a Cliniko key derived from them.
+PUBLISHED_SECRETS = frozenset({INSECURE_DEMO_SECRET, "known-answer-secret", "changeme", "secret"})
+MIN_SECRET_KEY_LENGTH = 32
+_GENERATE_HINT = "python -c \"import secrets; print(secrets.token_urlsafe(48))\""
 
 
 class ConfigError(RuntimeError):
@@ -157,6 +165,33 @@ def load_settings(
                 "or set ONCORD_MODE=demo for a local demo."
             )
         settings = replace(settings, secret_key=INSECURE_DEMO_SECRET)
+    if settings.is_production:
+        check_secrets(settings)
     if not settings.database_url:
         settings = replace(settings, database_url=default_sqlite_url(instance_path))
     return settings
+
+
+def check_secrets(settings: Settings) -> None:
+    """Stop a production start with a SECRET_KEY or ONCORD_ENCRYPTION_KEY that others could know."""
+    key = settings.secret_key
+    if key in PUBLISHED_SECRETS:
+        raise ConfigError(
+            "SECRET_KEY is a published value (the demo's or an example's), so anyone could forge "
+            f"logins and unsubscribe links. Generate your own with: {_GENERATE_HINT}"
+        )
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY has {len(key)} characters; production needs at least "
+            f"{MIN_SECRET_KEY_LENGTH}. Generate one with: {_GENERATE_HINT}"
+        )
+    if settings.encryption_key:
+        try:
+            Fernet(settings.encryption_key.encode())
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                "ONCORD_ENCRYPTION_KEY is not a valid Fernet key (32 bytes, url-safe base64). "
+                "Generate one with: python -c \"from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())\", or leave it empty to derive it from "
+                "SECRET_KEY."
+            ) from exc

@@ -10,7 +10,7 @@ from oncord.models.messaging import FrequencySlot, MessagingSettings, OutboxMess
 from oncord.models.pages import ClinicSettings, Page
 from oncord.models.patient_changes import ChangeStatus, PatientChange
 from oncord.models.sync_runs import SyncRun, SyncRunStatus
-from oncord.models.users import Role, User
+from oncord.models.users import Role, StaffSession, User
 
 __all__ = [
     "ActivityEvent",
@@ -39,6 +39,7 @@ __all__ = [
     "Practitioner",
     "RecipientState",
     "Role",
+    "StaffSession",
     "SendState",
     "SyncCursor",
     "SyncRun",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncord.db import Base
@@ -36,3 +36,15 @@ class User(Base):
     def is_admin(self) -> bool:
         """Whether the user may change integration settings and users."""
         return self.role == Role.ADMIN
+
+
+class StaffSession(Base):
+    """One login: the cookie carries a random token, this row its hash; no row (or ended) = logged out."""
+
+    __tablename__ = "staff_sessions"
+
+    # sha256 of the cookie's token, so a copy of the database opens no session.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

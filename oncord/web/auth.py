@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
 from werkzeug.security import check_password_hash
 
-from oncord.accounts import users
+from oncord.accounts import sessions, users
 from oncord.accounts.throttle import LoginThrottle
 from oncord.context import clock, settings
 from oncord.db import get_session
@@ -46,8 +46,13 @@ def load_logged_in_user() -> None:
         session.clear()
         flash("Your session ended. Log in again to carry on.", "info")
         return
-    user = get_session().get(User, session["uid"])
+    db = get_session()
+    user = db.get(User, session["uid"])
     if user is None or not user.active or session.get("fp") != users.session_fingerprint(user):
+        session.clear()
+        return
+    # The signed cookie alone proves nothing after logout: its session row must still be live.
+    if not sessions.is_live(db, session.get("sid"), user.id):
         session.clear()
         return
     g.user = user
@@ -86,8 +91,10 @@ def require_admin() -> Response | None:
 
 
 def _log_in(user: User) -> None:
+    """Start a recorded session (the caller commits)."""
     session.clear()  # a fresh session on login: no fixation
     session.permanent = True
+    session["sid"] = sessions.start(get_session(), user, clock())
     session["uid"] = user.id
     session["fp"] = users.session_fingerprint(user)
     session["auth_at"] = clock().now().timestamp()
@@ -125,15 +132,18 @@ def login_post() -> Response:
             "That e-mail and password do not match an active account. Check both and try again."
         )
         return render_page("auth/login.html", "auth/_login_form.html", form=form, status=422)
-    db.commit()
     throttle.reset(form.email.data, address, now)
     _log_in(user)
+    db.commit()
     return redirect_to(safe_next(form.next.data) or url_for("dashboard.home"))
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    """End the session."""
+    """End the session, here and in the database, so a copied cookie stops working too."""
+    db = get_session()
+    sessions.end(db, session.get("sid"), clock())
+    db.commit()
     session.clear()
     flash("You are logged out.", "info")
     return redirect_to(url_for("auth.login"))
@@ -157,8 +167,10 @@ def password_post() -> Response:
     if form.validate():
         if check_password_hash(user.password_hash, form.current_password.data):
             users.set_password(user, form.new_password.data)
-            get_session().commit()
+            db = get_session()
+            sessions.end_all(db, user, clock())
             _log_in(user)
+            db.commit()
             flash("Your password was changed.", "success")
             return redirect_to(url_for("dashboard.home"))
         form.current_password.errors = ["That is not your current password."]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, make_response, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError, StatementError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from oncord.web.htmx import htmx, with_alert
@@ -18,6 +19,8 @@ ADVICE = {
           "Search for it from the Contacts page."),
     405: ("That action isn't available here",
           "Go back to the previous page and use its buttons."),
+    413: ("That was too much to send at once",
+          "Forms and pages are limited to 2 MB. Shorten the text or remove pasted images, then try again."),
     429: ("Too many requests",
           "Wait a minute and try again."),
     500: ("Something went wrong on our side",
@@ -55,8 +58,28 @@ def handle_server_error(_error: InternalServerError) -> Response:
     return _render(500, *ADVICE[500])
 
 
+OUT_OF_RANGE = ("A number, date or text in that request is out of range",
+                "Check the values you entered (numbers, dates, no special characters) and try again.")
+
+
+def handle_out_of_range(error: StatementError) -> Response:
+    """A value the database cannot hold (a huge integer, a NUL character): 400, not 500.
+
+    Forms and route converters bound what they can; this is the one net under all of them,
+    so a field someone forgets to bound still gives staff a plain message.
+    """
+    if not isinstance(error, DataError) and not isinstance(error.orig, OverflowError | ValueError):
+        raise error
+    from oncord.db import get_session
+
+    get_session().rollback()
+    return _render(400, *OUT_OF_RANGE)
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+    app.register_error_handler(StatementError, handle_out_of_range)
+    app.register_error_handler(OverflowError, lambda _error: _render(400, *OUT_OF_RANGE))
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_server_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from oncord.context import settings
 
@@ -27,6 +28,21 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Forms and pages are small; a bigger body is refused (413) before anything parses it.
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+# Every id is a database integer or a Cliniko 64-bit id: anything bigger matches no route (404)
+# instead of overflowing the database driver (500).
+MAX_ID = 2**63 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` for the whole app, limited to what a signed 64-bit column can hold."""
+
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     """Enable CSRF on every POST (form field or X-CSRFToken header) and set the headers."""
     config = settings(app)
@@ -39,12 +55,16 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_NAME="oncord_session",
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.session_lifetime_minutes),
     )
+    app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    app.url_map.converters["int"] = BoundedIntConverter
     csrf.init_app(app)
     app.after_request(_security_headers)
 
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
+    # No framework or version names (gunicorn sets its own bare name in front of us).
+    headers["Server"] = "Oncord"
     # A view that needs more (e.g. a page embedding Cliniko's booking widget) sets its own CSP.
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Frame-Options", "DENY")

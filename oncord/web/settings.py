@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, session, url_for
 
-from oncord.accounts import users
+from oncord.accounts import sessions, users
 from oncord.cliniko.errors import ClinikoError
 from oncord.context import cliniko_client_options, clock, secret_box, settings
 from oncord.db import get_session
@@ -200,6 +200,20 @@ def users_update(user_id: int) -> Response:
             flash("You are no longer an admin.", "success")
             return redirect_to(url_for("dashboard.home"))
         flash(f"{user.email} was updated.", "success")
+    return redirect_to(url_for("settings.users_index"))
+
+
+@bp.post("/users/<int:user_id>/sign-out")
+def users_sign_out(user_id: int) -> Response:
+    """End every session of this user at once (a lost laptop, a shared computer)."""
+    db = get_session()
+    user = db.get(User, user_id)
+    if user is None:
+        abort(404)
+    keep = session.get("sid") if user.id == g.user.id else None
+    ended = sessions.end_all(db, user, clock(), keep=keep)
+    db.commit()
+    flash(f"{user.email} was signed out of {ended} session{'s' if ended != 1 else ''}.", "success")
     return redirect_to(url_for("settings.users_index"))
 
 

@@ -193,3 +193,40 @@ def test_email_is_stored_lower_case(db_session, clock) -> None:
     """E-mails are compared case-insensitively because they are stored lower-case."""
     make_user(db_session, clock, email="MiXeD@Clinic.Example")
     assert db_session.scalars(select(User.email)).all() == ["mixed@clinic.example"]
+
+
+def test_a_cookie_copied_before_logout_is_refused_after_it(app, staff_client) -> None:
+    """Logout ends the session in the database: a copy of the cookie taken earlier opens nothing."""
+    cookie = staff_client.get_cookie("oncord_session").value
+    post(staff_client, "/logout")
+    thief = app.test_client()
+    thief.set_cookie("oncord_session", cookie)
+    response = thief.get("/contacts")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_admin_signs_a_user_out_everywhere(app, admin_client, staff) -> None:
+    """"Sign out everywhere" ends every session of that user at once; the admin stays in."""
+    laptop, phone = app.test_client(), app.test_client()
+    log_in(laptop, staff.email)
+    log_in(phone, staff.email)
+    assert laptop.get("/").status_code == 200
+    response = post(admin_client, f"/settings/users/{staff.id}/sign-out")
+    assert response.status_code == 303
+    assert laptop.get("/").status_code == 302 and phone.get("/").status_code == 302
+    assert admin_client.get("/").status_code == 200
+    assert log_in(laptop, staff.email).status_code == 303  # a new login works again
+
+
+def test_staff_cannot_sign_others_out(staff_client, admin) -> None:
+    """Ending sessions is an admin action."""
+    assert post(staff_client, f"/settings/users/{admin.id}/sign-out").status_code == 403
+
+
+def test_deactivation_ends_a_session_started_earlier(app, admin_client, staff) -> None:
+    """An admin switching a user off over HTTP logs out the session that user already had."""
+    other = app.test_client()
+    log_in(other, staff.email)
+    assert other.get("/").status_code == 200
+    post(admin_client, f"/settings/users/{staff.id}", {f"u{staff.id}-role": "staff"})
+    assert other.get("/").status_code == 302
