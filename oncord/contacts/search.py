@@ -21,6 +21,9 @@ MAX_WORDS = 6
 MIN_SUBSTRING = 3
 _PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]{3,}$")
+# NUL and other control characters can be in no name or address, and a NUL in a query string
+# makes SQLite (and psycopg) refuse the whole statement: they separate words instead.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _like_escape(word: str) -> str:
@@ -39,7 +42,7 @@ def _phone_digits(text: str, region: str) -> str:
 
 def search_terms(query: str, region: str = "AU") -> list[str]:
     """The words to look for: a phone-like query is one number, otherwise lower-case words."""
-    query = query.strip()
+    query = _CONTROL.sub(" ", query).strip()
     if not query:
         return []
     if _PHONE_LIKE.match(query) and sum(c.isdigit() for c in query) >= 3:
