@@ -35,38 +35,84 @@ FINISHED_EVENTS_CURSOR = "finished_events"
 MAX_PROBLEMS = 50
 
 
+@dataclass
+class StoreContext:
+    """What a resource's store function gets besides the records: the session, the time, links."""
+
+    session: Session
+    now: datetime
+    _refs: ReferenceIds | None = None
+
+    @property
+    def refs(self) -> ReferenceIds:
+        """Cliniko id -> local id maps, read once per resource listing (after the lists are in)."""
+        if self._refs is None:
+            self._refs = ReferenceIds.load(self.session)
+        return self._refs
+
+
+StoreFunction = Callable[[StoreContext, list[Any]], PageCounts]
+
+
 @dataclass(frozen=True)
 class Resource:
-    """One Cliniko list the pull walks."""
+    """One Cliniko list the pull walks: how to read it, parse it, store it and name it to staff.
+
+    Adding a resource to the pull is one entry in RESOURCES (plus its model and migration).
+    """
 
     name: str
+    label: str
     pages: Callable[[ClinikoClient, datetime | None], Iterator[Any]]
     parse: Callable[[dict[str, Any]], Any]
+    store: StoreFunction
     incremental: bool
+    # Tables a first pull grows fast enough to need fresh planner statistics (PostgreSQL).
+    analyze: tuple[str, ...] = ()
 
 
+def _reference(model: Any, columns: Callable[[Any], dict[str, Any]]) -> StoreFunction:
+    return lambda ctx, records: upsert_reference(ctx.session, model, columns, records)
+
+
+def _store_patients(ctx: StoreContext, records: list[Any]) -> PageCounts:
+    counts = upsert_patients(ctx.session, records, ctx.now, link_by_email=True)
+    # Appointments pulled before their patient get their feed entries once linked.
+    record_events_for_appointment_ids(ctx.session, counts.linked_ids, ctx.now)
+    return counts
+
+
+def _store_appointments(ctx: StoreContext, records: list[Any]) -> PageCounts:
+    return upsert_appointments(ctx.session, records, ctx.refs, ctx.now)
+
+
+# Order matters: reference lists first (appointments link to them), then patients (contacts).
 RESOURCES: tuple[Resource, ...] = (
-    Resource("businesses", lambda c, _since: c.iter_businesses(), payloads.parse_business, False),
+    Resource("businesses", "clinic locations", lambda c, _since: c.iter_businesses(),
+             payloads.parse_business, _reference(Business, business_columns), False),
     Resource(
+        "practitioners",
         "practitioners",
         lambda c, _since: _chain(c.iter_practitioners(), c.iter_inactive_practitioners()),
         payloads.parse_practitioner,
+        _reference(Practitioner, practitioner_columns),
         False,
     ),
+    Resource("appointment_types", "appointment types", lambda c, _since: c.iter_appointment_types(),
+             payloads.parse_appointment_type, _reference(AppointmentType, appointment_type_columns), False),
+    Resource("patients", "patients", lambda c, since: c.iter_patients(updated_since=since),
+             payloads.parse_patient, _store_patients, True, analyze=("contacts", "consent_changes")),
     Resource(
-        "appointment_types",
-        lambda c, _since: c.iter_appointment_types(),
-        payloads.parse_appointment_type,
-        False,
-    ),
-    Resource("patients", lambda c, since: c.iter_patients(updated_since=since), payloads.parse_patient, True),
-    Resource(
+        "appointments",
         "appointments",
         lambda c, since: c.iter_individual_appointments(updated_since=since),
         payloads.parse_individual_appointment,
+        _store_appointments,
         True,
+        analyze=("appointments", "activity_events"),
     ),
 )
+RESOURCE_LABELS: dict[str, str] = {resource.name: resource.label for resource in RESOURCES}
 
 
 def _chain(*iterators: Iterator[Any]) -> Iterator[Any]:
@@ -138,11 +184,12 @@ class PullSync:
         listing_started = self.clock.now()
         run.current_resource = resource.name
         session.commit()
-        refs = ReferenceIds.load(session) if resource.name == "appointments" else None
+        context = StoreContext(session, self.clock.now())
         pages = 0
         for page in resource.pages(self.client, since):
             records, problems = _parse_page(resource, page.items)
-            counts = self._store(session, resource.name, records, refs)
+            context.now = self.clock.now()
+            counts = resource.store(context, records)
             counts.skipped += len(problems)
             counts.fetched += len(problems)
             _add_counts(run, resource.name, counts)
@@ -154,29 +201,11 @@ class PullSync:
             self.heartbeat()
             pages += 1
             if pages in _ANALYZE_AFTER_PAGES:
-                _refresh_planner_statistics(session, resource.name)
+                _refresh_planner_statistics(session, resource.analyze)
         cursor.synced_through = listing_started
         if full or not resource.incremental:
             cursor.last_full_sync_at = listing_started
         session.commit()
-
-    def _store(
-        self, session: Session, name: str, records: list[Any], refs: ReferenceIds | None
-    ) -> PageCounts:
-        now = self.clock.now()
-        if name == "patients":
-            counts = upsert_patients(session, records, now, link_by_email=True)
-            record_events_for_appointment_ids(session, counts.linked_ids, now)
-            return counts
-        if name == "appointments":
-            assert refs is not None
-            return upsert_appointments(session, records, refs, now)
-        model, columns = {
-            "businesses": (Business, business_columns),
-            "practitioners": (Practitioner, practitioner_columns),
-            "appointment_types": (AppointmentType, appointment_type_columns),
-        }[name]
-        return upsert_reference(session, model, columns, records)
 
     def _finish_events(self, session: Session, run: SyncRun) -> None:
         cursor = _cursor(session, FINISHED_EVENTS_CURSOR)
@@ -202,16 +231,12 @@ class PullSync:
 # A first pull grows tables from empty faster than autovacuum re-plans them; without fresh
 # statistics PostgreSQL keeps choosing sequential scans for the per-page id look-ups.
 _ANALYZE_AFTER_PAGES = frozenset({5, 50, 500})
-_TABLES_OF = {
-    "patients": ("contacts", "consent_changes"),
-    "appointments": ("appointments", "activity_events"),
-}
 
 
-def _refresh_planner_statistics(session: Session, resource: str) -> None:
-    if session.get_bind().dialect.name != "postgresql":
+def _refresh_planner_statistics(session: Session, tables: tuple[str, ...]) -> None:
+    if not tables or session.get_bind().dialect.name != "postgresql":
         return
-    for table in _TABLES_OF.get(resource, ()):
+    for table in tables:
         session.execute(text(f"ANALYZE {table}"))
     session.commit()
 

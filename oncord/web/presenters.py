@@ -11,14 +11,8 @@ from oncord.campaigns.report import feed_sentence
 from oncord.contacts.queries import FeedItem
 from oncord.context import clock
 from oncord.models import SyncRun
+from oncord.sync.pull import RESOURCE_LABELS
 
-RESOURCE_LABELS = {
-    "businesses": "clinic locations",
-    "practitioners": "practitioners",
-    "appointment_types": "appointment types",
-    "patients": "patients",
-    "appointments": "appointments",
-}
 RUN_STATUS_LABELS = {
     "queued": "Waiting to start",
     "running": "Running",
