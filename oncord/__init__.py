@@ -10,17 +10,18 @@ from flask import Flask
 from oncord import db
 from oncord.clock import Clock, SystemClock
 from oncord.config import load_settings
+from oncord.resources import resource_path
 from oncord.secrets import SecretBox
 
 
 def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
     """Build the Flask app: settings, database, queue, blueprints and CLI."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # Flask's default instance folder: <checkout>/instance, or <prefix>/var/oncord-instance when
+    # installed (never inside site-packages).
     app = Flask(
         __name__,
-        instance_path=os.path.join(root, "instance"),
-        template_folder=os.path.join(root, "templates"),
-        static_folder=os.path.join(root, "static"),
+        template_folder=resource_path("templates"),
+        static_folder=resource_path("static"),
     )
     settings = load_settings(app.instance_path, overrides)
     os.makedirs(app.instance_path, exist_ok=True)

@@ -55,6 +55,8 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_timeout_seconds: int = 30
+    # A PEM file of CA certificates to trust for the SMTP server (empty: the system's, or SSL_CERT_FILE).
+    smtp_ca_file: str = ""
     # "twilio" or "outbox"; empty: not set up in production, outbox in demo and test.
     sms_provider: str = ""
     sms_from: str = ""
@@ -108,6 +110,7 @@ _ENV_NAMES = {
     "smtp_username": "SMTP_USERNAME",
     "smtp_password": "SMTP_PASSWORD",
     "smtp_timeout_seconds": "SMTP_TIMEOUT_SECONDS",
+    "smtp_ca_file": "SMTP_CA_FILE",
     "sms_provider": "SMS_PROVIDER",
     "sms_from": "SMS_FROM",
     "sms_default_region": "SMS_DEFAULT_REGION",

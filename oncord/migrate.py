@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+from oncord.resources import resource_path
+
+MIGRATIONS_DIR = resource_path("migrations")
 
 
 def alembic_config() -> Config:

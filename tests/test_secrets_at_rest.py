@@ -13,14 +13,14 @@ from oncord.config import INSECURE_DEMO_SECRET
 from oncord.db import get_database
 from oncord.models import ClinikoConnection
 from oncord.secrets import SecretBox, SecretUnreadable
-from tests.conftest import TEST_REDIS_URL, _empty_tables
+from tests.conftest import _empty_tables
 from tests.fixtures.cliniko import connect_to_sandbox
 
 
 @pytest.fixture(params=["secret key", "encryption key"])
-def installation(request, database_url, clock, redis_conn, sandbox_factory):
+def installation(request, database_url, clock, redis_url, redis_conn, sandbox_factory):
     """An app with its own random SECRET_KEY (and, in one case, its own ONCORD_ENCRYPTION_KEY), connected."""
-    overrides = {"mode": "test", "database_url": database_url, "redis_url": TEST_REDIS_URL,
+    overrides = {"mode": "test", "database_url": database_url, "redis_url": redis_url,
                  "rq_queue": "oncord-test", "secret_key": secrets.token_urlsafe(48)}
     if request.param == "encryption key":
         overrides["encryption_key"] = Fernet.generate_key().decode()

@@ -25,6 +25,7 @@ PROMISES = [
     ("sync_cursors", ("resource",), "one pull cursor per resource"),
     ("users", ("email",), "one login per e-mail address"),
     ("pages", ("slug",), "one page per public address"),
+    ("frequency_slots", ("contact_id", "slot"), "a contact's cap slot is held by one message at a time"),
 ]
 
 
@@ -66,6 +67,7 @@ def rows(app, clock):
             first_changed_at=now, changed_at=now)
         add("activity_events", contact_id=contact, kind="message_sent", occurred_at=now,
             dedupe_key="campaign-recipient:1:sent", details={}, created_at=now)
+        add("frequency_slots", contact_id=contact, slot=0, taken_at=now, reference="campaign-recipient:1")
     return values
 
 

@@ -20,19 +20,19 @@ from oncord.automations.status import add_outcome_events
 from oncord.clock import Clock
 from oncord.db import Database
 from oncord.integration import active_connection
+from oncord.messaging.pipeline import STUCK_MESSAGE
+from oncord.messaging.pipeline import fail_stuck as fail_stuck_rows
 from oncord.models import Automation, AutomationSend, SendState
 
 log = logging.getLogger(__name__)
+
+__all__ = ["STUCK_MESSAGE", "dispatch", "fail_stuck", "queue_due"]
 
 # A queued send whose job vanished (Redis flushed, job lost) is queued again after this long.
 REQUEUE_AFTER = timedelta(minutes=10)
 # A send claimed this long ago by a worker that never finished (it died mid-send) is failed:
 # the provider may have taken it, so it is never sent again.
 STUCK_AFTER = timedelta(minutes=30)
-STUCK_MESSAGE = (
-    "The worker stopped while sending this message. It may or may not have been delivered; it was "
-    "not sent again so that nobody gets it twice."
-)
 
 
 @dataclass
@@ -69,13 +69,11 @@ def plan_all(database: Database, now: datetime) -> PlanResult:
 def fail_stuck(session: Session, now: datetime) -> int:
     """Fail sends left in `sending` by a worker that died (the caller commits)."""
     table = AutomationSend.__table__
-    rows = session.execute(
-        update(table)
-        .where(table.c.state == SendState.SENDING.value, table.c.claimed_at < now - STUCK_AFTER)
-        .values(state=SendState.FAILED.value, error=STUCK_MESSAGE, finished_at=now, updated_at=now)
-        .returning(table.c.id, table.c.state, table.c.contact_id, table.c.appointment_id, table.c.channel,
-                   table.c.automation_id, table.c.reason, table.c.error)
-    ).all()
+    rows = fail_stuck_rows(
+        session, table, table.c.claimed_at < now - STUCK_AFTER, now,
+        table.c.id, table.c.state, table.c.contact_id, table.c.appointment_id, table.c.channel,
+        table.c.automation_id, table.c.reason, table.c.error,
+    )
     by_automation: dict[int, list[object]] = {}
     for row in rows:
         by_automation.setdefault(row.automation_id, []).append(row)

@@ -11,11 +11,11 @@ from oncord.automations.editing import AutomationData
 from oncord.automations.queries import preview_appointment
 from oncord.automations.reasons import reason_text
 from oncord.automations.rules import AutomationSpec, check_contact
-from oncord.automations.sender import Message, build_email, build_sms
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
-from oncord.messaging.errors import NotConfigured, SendError
+from oncord.messaging.errors import MessageProblem, NotConfigured, SendError
+from oncord.messaging.pipeline import RenderedMessage, build_email, build_sms
 from oncord.messaging.profile import (
     MessagingProfile,
     appointment_time_zone,
@@ -26,7 +26,7 @@ from oncord.messaging.profile import (
 )
 from oncord.messaging.sms import OutgoingSms, mobile_number
 from oncord.messaging.sms_segments import SegmentCount, count_segments
-from oncord.messaging.templates import TemplateProblem, merge_data
+from oncord.messaging.templates import merge_data
 from oncord.models import Appointment, Contact, MarketingStatus
 
 
@@ -79,18 +79,19 @@ def _merge(contact: Contact, appointment: Appointment | None, profile: Messaging
         business=(appointment.business.name if appointment and appointment.business
                   else (profile.sender_name or "")),
         book_now_url=profile.book_now_url,
+        book_now_problem=profile.book_now_problem,
     )
 
 
 def _render(spec: AutomationSpec, channel: str, data: dict[str, str], contact: Contact, address: str,
-            profile: MessagingProfile, settings: Settings) -> Message:
+            profile: MessagingProfile, settings: Settings, *, test: bool = False) -> RenderedMessage:
     base = public_base_url(settings)
     if channel == "email":
         return build_email(spec.email_subject, spec.email_body, data, address=address, contact=contact,
                            profile=profile, base_url=base, secret_key=settings.secret_key,
-                           reference="automation-preview")
+                           reference="automation-preview", test=test)
     return build_sms(spec.sms_body, data, address=address, contact=contact, marketing=not spec.is_service,
-                     base_url=base, secret_key=settings.secret_key, reference="automation-preview")
+                     base_url=base, secret_key=settings.secret_key, reference="automation-preview", test=test)
 
 
 def preview(
@@ -113,7 +114,7 @@ def preview(
         target = address or (person.email if channel == "email" else person.phone) or "(none)"
         try:
             message = _render(spec, channel, merge, person, target, profile, settings)
-        except (TemplateProblem, NotConfigured) as exc:
+        except (MessageProblem, NotConfigured) as exc:
             results.append(ChannelPreview(channel, False, summary, problem=str(exc.args[0])))
             continue
         results.append(
@@ -155,7 +156,8 @@ def send_test(
             outcomes.append((False, f"No test {kind} sent: enter {what}."))
             continue
         try:
-            message = _render(spec, channel, merge, person, address, profile, settings)
+            # A test's unsubscribe link is inert: the patient shown is not unsubscribed by it.
+            message = _render(spec, channel, merge, person, address, profile, settings, test=True)
             if message.email is not None:
                 email = replace(message.email, subject=f"[Test] {message.email.subject}", message_id=None,
                                 reference="automation-test")
@@ -172,7 +174,7 @@ def send_test(
                 finally:
                     provider.close()
                 outcomes.append((True, f"Test SMS sent to {address}."))
-        except (TemplateProblem, SendError) as exc:
+        except (MessageProblem, SendError) as exc:
             kind = "e-mail" if channel == "email" else "SMS"
             outcomes.append((False, f"The test {kind} was not sent: {exc}"))
     return outcomes

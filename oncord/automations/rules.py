@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from oncord.automations.reasons import Reason
-from oncord.messaging.sms import mobile_number
-from oncord.models import Appointment, Automation, ClinikoConnection, Contact, MarketingStatus, Trigger
+from oncord.messaging.eligibility import Reason, check_recipient
+from oncord.models import Appointment, Automation, ClinikoConnection, Contact, Trigger
 
 # A follow-up more than this late (e.g. the workers were down for days) is skipped, not sent.
 LATE_LIMIT = timedelta(days=2)
@@ -161,44 +160,16 @@ def too_late(spec: AutomationSpec, event_at: datetime | None, now: datetime) -> 
     return event_at + spec.offset + LATE_LIMIT < now
 
 
-def valid_email(address: str | None) -> bool:
-    """A plausible single address (the SMTP server has the last word)."""
-    if not address:
-        return False
-    address = address.strip()
-    local, at, domain = address.rpartition("@")
-    return bool(at and local and "." in domain and not any(c.isspace() for c in address))
-
-
-def consent_verdict(spec: AutomationSpec, contact: Contact, channel: str) -> Verdict:
-    """Marketing needs Subscribed; a service message accepts Pending; nobody Unsubscribed."""
-    status = contact.email_marketing_status if channel == "email" else contact.sms_marketing_status
-    if status == MarketingStatus.UNSUBSCRIBED:
-        return skip(Reason.UNSUBSCRIBED)
-    if status == MarketingStatus.SUBSCRIBED:
-        return SEND
-    return SEND if spec.is_service else skip(Reason.NO_CONSENT)
-
-
 def check_contact(
     spec: AutomationSpec, contact: Contact | None, channel: str, region: str
 ) -> tuple[Verdict, str | None]:
-    """Whether the contact may get this message on this channel, and the address to use."""
-    if contact is None:
-        return skip(Reason.NO_CONTACT), None
-    if contact.archived_at is not None:
-        return skip(Reason.CONTACT_ARCHIVED), None
-    if channel not in spec.channels:
+    """Whether the contact may get this message on this channel, and the address to use.
+
+    The automation's own question (is the channel still on) first, then the one eligibility rule.
+    """
+    if contact is not None and channel not in spec.channels:
         return skip(Reason.CHANNEL_OFF), None
-    verdict = consent_verdict(spec, contact, channel)
-    if not verdict.go:
-        return verdict, None
-    if channel == "email":
-        if not valid_email(contact.email):
-            return skip(Reason.NO_EMAIL), None
-        assert contact.email is not None
-        return SEND, contact.email.strip()
-    number = mobile_number(contact.phone, region)
-    if number is None:
-        return skip(Reason.NO_MOBILE), None
-    return SEND, number
+    found = check_recipient(contact, channel, allow_pending=spec.is_service, region=region)
+    if found.reason is not None:
+        return skip(found.reason), None
+    return SEND, found.address

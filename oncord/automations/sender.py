@@ -8,8 +8,9 @@ provider. A send is claimed at most once, so a retried job or a second worker ne
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,19 +35,28 @@ from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
 from oncord.integration import active_connection
-from oncord.messaging.compose import build_outgoing_email, opt_out_line
-from oncord.messaging.email import EmailSender, OutgoingEmail
-from oncord.messaging.errors import NotConfigured, SendError
+from oncord.messaging.errors import MessageProblem, NotConfigured, SendError, as_send_error, failure_text
+from oncord.messaging.frequency import release_slot, take_slot
+from oncord.messaging.pipeline import (
+    HALT_RETRY,
+    RenderedMessage,
+    RetryPolicy,
+    Transports,
+    build_email,
+    build_sms,
+)
 from oncord.messaging.profile import MessagingProfile, appointment_time_zone, load_profile, public_base_url
-from oncord.messaging.sms import OutgoingSms, SmsProvider
-from oncord.messaging.templates import TemplateProblem, merge_data, render_text
+from oncord.messaging.templates import merge_data, zone_problem
 from oncord.models import Appointment, Automation, AutomationSend, Contact, SendState, Trigger
 
-MAX_ATTEMPTS = 5
+log = logging.getLogger(__name__)
+
+# A reminder refused for now is tried five times in all, waiting longer each time.
+MESSAGE_RETRY = RetryPolicy(
+    5, (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
+)
 # Sends claimed and recorded together; a worker dying mid-chunk strands at most this many.
 CHUNK_SIZE = 25
-# Waits after the 1st, 2nd, ... failed attempt.
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 OPEN_STATES = (SendState.PENDING.value, SendState.QUEUED.value)
 
 
@@ -68,65 +78,13 @@ class BatchResult:
 
 
 @dataclass
-class Transports:
-    """The e-mail sender and SMS provider of one batch, opened on first use and closed at the end."""
-
-    make_email: Callable[[], EmailSender]
-    make_sms: Callable[[], SmsProvider]
-    _email: EmailSender | None = None
-    _sms: SmsProvider | None = None
-    _errors: dict[str, NotConfigured] = field(default_factory=dict)
-
-    def email(self) -> EmailSender:
-        """The e-mail sender (raises NotConfigured, remembered for the rest of the batch)."""
-        if "email" in self._errors:
-            raise self._errors["email"]
-        if self._email is None:
-            try:
-                self._email = self.make_email()
-            except NotConfigured as exc:
-                self._errors["email"] = exc
-                raise
-        return self._email
-
-    def sms(self) -> SmsProvider:
-        """The SMS provider (raises NotConfigured, remembered for the rest of the batch)."""
-        if "sms" in self._errors:
-            raise self._errors["sms"]
-        if self._sms is None:
-            try:
-                self._sms = self.make_sms()
-            except NotConfigured as exc:
-                self._errors["sms"] = exc
-                raise
-        return self._sms
-
-    def close(self) -> None:
-        """Close whatever was opened."""
-        for transport in (self._email, self._sms):
-            if transport is not None:
-                transport.close()
-
-
-@dataclass(frozen=True)
-class Message:
-    """A rendered message ready for its channel."""
-
-    to: str
-    subject: str | None
-    body: str
-    email: OutgoingEmail | None = None
-    sms: OutgoingSms | None = None
-
-
-@dataclass
 class _Claim:
     """A send this worker claimed, with its rendered message."""
 
     send: AutomationSend
     spec: AutomationSpec
     contact_id: int
-    message: Message
+    message: RenderedMessage
     attempts: int
 
 
@@ -208,7 +166,7 @@ class BatchSender:
         skips: dict[str, list[AutomationSend]] = {}
         waits: list[tuple[AutomationSend, Verdict]] = []
         failures: list[tuple[AutomationSend, str]] = []
-        ready: list[tuple[AutomationSend, AutomationSpec, Contact, Message]] = []
+        ready: list[tuple[AutomationSend, AutomationSpec, Contact, RenderedMessage]] = []
         for send, appointment, contact in rows:
             if send.state not in OPEN_STATES:
                 result.not_ours += 1
@@ -222,20 +180,25 @@ class BatchSender:
                 appointment = self.refresher.refresh(session, appointment, now)
                 linked = appointment.contact_id if appointment is not None else None
                 contact = session.get(Contact, linked) if linked else None
-            verdict, address = self._decide(spec, send, appointment, contact, profile, now)
-            if verdict.action == "skip":
-                skips.setdefault(verdict.reason or "", []).append(send)
-            elif verdict.action == "wait":
-                waits.append((send, verdict))
-            else:
-                assert appointment is not None and contact is not None and address is not None
-                try:
+            # One message's problem (its template, its address, its location's zone) fails that
+            # message alone; the rest of the chunk goes on.
+            try:
+                verdict, address = self._decide(spec, send, appointment, contact, profile, now)
+                if verdict.action == "skip":
+                    skips.setdefault(verdict.reason or "", []).append(send)
+                elif verdict.action == "wait":
+                    waits.append((send, verdict))
+                else:
+                    assert appointment is not None and contact is not None and address is not None
                     message = self._render(spec, send, appointment, contact, address, profile)
-                except (TemplateProblem, NotConfigured) as exc:
-                    failures.append((send, str(exc.args[0]) if exc.args else str(exc)))
-                    continue
-                ready.append((send, spec, contact, message))
+                    ready.append((send, spec, contact, message))
+            except (MessageProblem, NotConfigured) as exc:
+                failures.append((send, failure_text(exc)))
+            except Exception as exc:  # noqa: BLE001 - logged with its traceback, shown as this message's failure
+                log.exception("automation send %s could not be prepared", send.id)
+                failures.append((send, failure_text(exc)))
         claims = self._settle(session, now, specs, not_due, skips, waits, failures, ready, result)
+        claims = self._frequency_cap(session, claims, profile, now, result)
         session.commit()
         outcomes = [self._deliver(claim) for claim in claims]
         self._record(session, outcomes, result)
@@ -270,7 +233,7 @@ class BatchSender:
         skips: dict[str, list[AutomationSend]],
         waits: list[tuple[AutomationSend, Verdict]],
         failures: list[tuple[AutomationSend, str]],
-        ready: list[tuple[AutomationSend, AutomationSpec, Contact, Message]],
+        ready: list[tuple[AutomationSend, AutomationSpec, Contact, RenderedMessage]],
         result: BatchResult,
     ) -> list[_Claim]:
         """Write every decision with compare-and-set; return the claims this worker won."""
@@ -327,6 +290,29 @@ class BatchSender:
         return [_Claim(send, spec, contact.id, message, send.attempts + 1)
                 for send, spec, contact, message in ready if send.id in won]
 
+    def _frequency_cap(
+        self, session: Session, claims: list[_Claim], profile: MessagingProfile, now: datetime,
+        result: BatchResult,
+    ) -> list[_Claim]:
+        """Each marketing claim takes a frequency-cap slot in the claim's transaction; without one it
+        is skipped ("frequency cap"). Service reminders never count."""
+        cap = profile.frequency_cap
+        if cap is None:
+            return claims
+        kept = []
+        for claim in claims:
+            if claim.spec.is_service or take_slot(session, cap, claim.contact_id, _reference(claim), now):
+                kept.append(claim)
+                continue
+            send = claim.send
+            if transition(session, send.id, (SendState.SENDING.value,), now, state=SendState.SKIPPED.value,
+                          reason=Reason.FREQUENCY_CAP.value, finished_at=now):
+                row = _Row(send.id, SendState.SKIPPED.value, claim.contact_id, send.appointment_id,
+                           send.channel, reason=Reason.FREQUENCY_CAP.value)
+                add_outcome_events(session, claim.spec, [row], now)
+                result.skipped += 1
+        return kept
+
     def _quiet_hours(
         self,
         spec: AutomationSpec,
@@ -338,7 +324,11 @@ class BatchSender:
         quiet = profile.quiet_hours.get(channel)
         if quiet is None:
             return SEND
-        ends = quiet.ends_at(now, appointment_time_zone(appointment, profile))
+        zone = appointment_time_zone(appointment, profile)
+        problem = zone_problem(zone)
+        if problem is not None:
+            raise MessageProblem(problem)
+        ends = quiet.ends_at(now, zone)
         if ends is None:
             return SEND
         if spec.trigger == Trigger.UPCOMING and ends >= appointment.starts_at:
@@ -353,7 +343,7 @@ class BatchSender:
         contact: Contact,
         address: str,
         profile: MessagingProfile,
-    ) -> Message:
+    ) -> RenderedMessage:
         data = merge_data(
             first_name=contact.first_name,
             last_name=contact.last_name,
@@ -363,6 +353,7 @@ class BatchSender:
             practitioner=appointment.practitioner.display_name if appointment.practitioner else None,
             business=appointment.business.name if appointment.business else None,
             book_now_url=profile.book_now_url,
+            book_now_problem=profile.book_now_problem,
         )
         reference = f"automation-send:{send.id}"
         base = public_base_url(self.settings)
@@ -379,15 +370,19 @@ class BatchSender:
         values: dict[str, Any] = {"to_address": message.to, "subject": message.subject, "body": message.body,
                                   "contact_id": claim.contact_id}
         try:
-            if message.email is not None:
-                provider_id = self.transports.email().send(message.email)
-            else:
-                assert message.sms is not None
-                provider_id = self.transports.sms().send(message.sms)
-        except SendError as exc:
+            provider_id = self.transports.send(message)
+        except Exception as raised:  # noqa: BLE001 - a provider bug fails this message, not the batch
+            exc = as_send_error(raised)
+            if not isinstance(raised, SendError):
+                log.exception("automation send %s: unexpected error from the provider", claim.send.id)
             now = self.clock.now()
-            if exc.retryable and claim.attempts < MAX_ATTEMPTS:
-                delay = BACKOFF[min(claim.attempts, len(BACKOFF)) - 1]
+            if exc.halts:
+                # Nothing can go until an admin fixes the login: wait, without using up an attempt.
+                return claim, SendState.PENDING.value, {
+                    **values, "due_at": now + HALT_RETRY, "reason": Reason.RETRY.value, "error": exc.message,
+                    "queued_at": None, "updated_at": now, "attempts": claim.attempts - 1}
+            delay = MESSAGE_RETRY.delay_after(claim.attempts) if exc.retryable else None
+            if delay is not None:
                 return claim, SendState.PENDING.value, {
                     **values, "due_at": now + delay, "reason": Reason.RETRY.value, "error": exc.message,
                     "queued_at": None, "updated_at": now}
@@ -428,6 +423,8 @@ class BatchSender:
                 result.sent += 1
             else:
                 result.failed += 1
+                if not claim.spec.is_service:
+                    release_slot(session, _reference(claim))  # not sent: it does not count
             send = claim.send
             row = _Row(send.id, state, claim.contact_id, send.appointment_id, send.channel,
                        error=values.get("error"), to_address=values["to_address"], subject=values["subject"],
@@ -435,6 +432,10 @@ class BatchSender:
             finished.setdefault(claim.spec.id, (claim.spec, []))[1].append(row)
         for spec, rows in finished.values():
             add_outcome_events(session, spec, rows, now)
+
+
+def _reference(claim: _Claim) -> str:
+    return f"automation-send:{claim.send.id}"
 
 
 @dataclass
@@ -451,39 +452,28 @@ class _Row:
     body: str | None = None
 
 
-def build_email(
-    subject_source: str,
-    body_source: str,
-    data: dict[str, str],
-    *,
-    address: str,
-    contact: Contact,
-    profile: MessagingProfile,
-    base_url: str,
-    secret_key: str,
-    reference: str,
-) -> Message:
-    """Render an e-mail to a contact with sender identification and its unsubscribe link."""
-    email = build_outgoing_email(subject_source, body_source, data, address=address, contact=contact,
-                                 profile=profile, base_url=base_url, secret_key=secret_key,
-                                 reference=reference)
-    return Message(to=address, subject=email.subject, body=email.text, email=email)
+def give_up(database: Database, clock: Clock, send_ids: Sequence[int], error: str) -> int:
+    """Fail the sends of a batch whose job kept failing for an unexpected reason (after its last
+    retry), so they show as failed with why instead of staying queued; return how many.
 
-
-def build_sms(
-    body_source: str,
-    data: dict[str, str],
-    *,
-    address: str,
-    contact: Contact,
-    marketing: bool,
-    base_url: str,
-    secret_key: str,
-    reference: str,
-) -> Message:
-    """Render an SMS; a marketing SMS ends with its opt-out link (sender ids cannot take replies)."""
-    body = render_text(body_source, data)
-    if marketing:
-        body = f"{body}\n{opt_out_line(base_url, secret_key, contact.id)}"
-    sms = OutgoingSms(to=address, body=body, reference=reference)
-    return Message(to=address, subject=None, body=body, sms=sms)
+    Only open sends: one left `sending` may have gone and is the stuck recovery's to settle.
+    """
+    now = clock.now()
+    with database.session() as session:
+        connection = active_connection(session)
+        rows = list(session.scalars(
+            select(AutomationSend)
+            .where(AutomationSend.id.in_(send_ids), AutomationSend.state.in_(OPEN_STATES))
+        ))
+        failed = 0
+        for send in rows:
+            if transition(session, send.id, OPEN_STATES, now, state=SendState.FAILED.value, error=error,
+                          finished_at=now, reason=None):
+                automation = session.get(Automation, send.automation_id)
+                if automation is not None:
+                    row = _Row(send.id, SendState.FAILED.value, send.contact_id, send.appointment_id,
+                               send.channel, error=error)
+                    add_outcome_events(session, spec_of(automation, connection), [row], now)
+                failed += 1
+        session.commit()
+    return failed

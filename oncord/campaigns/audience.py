@@ -18,12 +18,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from oncord.config import Settings
 from oncord.db import UTCDateTime
 from oncord.integration import active_connection
+from oncord.messaging.eligibility import RECEIVE, can_receive, reason_expression, sql_codes
+from oncord.messaging.eligibility import reason_text as eligibility_reason_text
+from oncord.messaging.profile import account_time_zone
 from oncord.models import Appointment, Contact, MarketingStatus
 
 OUTCOMES: dict[str, str] = {
@@ -42,22 +45,16 @@ PERIODS: dict[str, str] = {
 }
 MAX_DAYS = 3650
 
-# Why a matching contact does not receive the campaign, in the order they are checked.
-RECEIVE = "receive"
-REASONS: dict[str, dict[str, str]] = {
-    "unsubscribed": {"email": "Unsubscribed from e-mails", "sms": "Unsubscribed from SMS"},
-    "archived": {"email": "Archived in Cliniko", "sms": "Archived in Cliniko"},
-    "not_subscribed": {
-        "email": "Not subscribed to e-mails (consent pending)",
-        "sms": "Not subscribed to SMS (consent pending)",
-    },
-    "no_address": {"email": "No e-mail address", "sms": "No phone number"},
-}
+# Why a matching contact does not receive the campaign: the one eligibility rule's reasons.
+REASONS: tuple[str, ...] = tuple(
+    dict.fromkeys(code for channel in ("email", "sms") for code in sql_codes(channel)[1:])
+)
 
 
 def reason_text(reason: str, channel: str) -> str:
-    """An exclusion reason in words for the channel."""
-    return REASONS.get(reason, {}).get(channel, reason.replace("_", " "))
+    """An exclusion reason in words for the channel, as a sentence start."""
+    words = eligibility_reason_text(reason, channel)
+    return words[:1].upper() + words[1:]
 
 
 @dataclass(frozen=True)
@@ -234,8 +231,7 @@ def _ints(values: Any) -> tuple[int, ...]:
 
 def clinic_time_zone(session: Session, settings: Settings) -> str:
     """The zone the clinic's calendar days are in: the Cliniko account's, else CLINIC_TIME_ZONE."""
-    connection = active_connection(session)
-    return (connection.time_zone_identifier if connection else None) or settings.clinic_time_zone
+    return account_time_zone(active_connection(session), settings)
 
 
 # --- SQL ------------------------------------------------------------------------------------------
@@ -322,39 +318,6 @@ def audience_clauses(audience: Audience, now: datetime, time_zone: str) -> list[
     ]
 
 
-def _status(channel: str) -> Any:
-    return Contact.email_marketing_status if channel == "email" else Contact.sms_marketing_status
-
-
-def _address(channel: str) -> Any:
-    return Contact.email if channel == "email" else Contact.phone
-
-
-def can_receive(channel: str) -> ColumnElement[bool]:
-    """Subscribed on the channel, not archived, with an address: the only people a campaign reaches."""
-    return and_(
-        _status(channel) == MarketingStatus.SUBSCRIBED.value,
-        Contact.archived_at.is_(None),
-        _present(_address(channel)),
-    )
-
-
-# Reasons as small integers in SQL (cheap to group and sort by); 0 is "receive".
-_CODES = (RECEIVE, *REASONS)
-
-
-def reason_expression(channel: str) -> Any:
-    """0 ("receive"), or the code of the first reason (see REASONS, in order) the contact is left out."""
-    status = _status(channel)
-    return case(
-        (status == MarketingStatus.UNSUBSCRIBED.value, 1),
-        (Contact.archived_at.is_not(None), 2),
-        (status != MarketingStatus.SUBSCRIBED.value, 3),
-        (~_present(_address(channel)), 4),
-        else_=0,
-    )
-
-
 def recipients_query(audience: Audience, channel: str, now: datetime, time_zone: str) -> Select[Any]:
     """SELECT contacts.id of everyone who would receive the campaign now."""
     return select(Contact.id).where(*audience_clauses(audience, now, time_zone), can_receive(channel))
@@ -384,7 +347,7 @@ def breakdown(session: Session, audience: Audience, channel: str, now: datetime,
     rows = session.execute(
         select(code, func.count()).where(*audience_clauses(audience, now, time_zone)).group_by(code)
     ).all()
-    return Breakdown.of({_CODES[c]: n for c, n in rows})
+    return Breakdown.of({sql_codes(channel)[c]: n for c, n in rows})
 
 
 @dataclass(frozen=True)
@@ -437,9 +400,9 @@ def count_and_sample(
         .where(ranked.c.n <= per_group)
         .order_by(ranked.c.code, ranked.c.n)
     ).all()
-    totals = {_CODES[c]: total for c, total, *_ in rows}
+    totals = {sql_codes(channel)[c]: total for c, total, *_ in rows}
     people = [
-        SampleContact(cid, first or "", last or "", email, phone, _CODES[c])
+        SampleContact(cid, first or "", last or "", email, phone, sql_codes(channel)[c])
         for c, _total, cid, first, last, email, phone in rows
     ]
     return Breakdown.of(totals), people

@@ -14,9 +14,8 @@ from oncord.campaigns.audience import RECEIVE, reason_text
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
-from oncord.messaging.compose import build_outgoing_email, opt_out_line
-from oncord.messaging.email import OutgoingEmail
-from oncord.messaging.errors import NotConfigured, SendError
+from oncord.messaging.errors import MessageProblem, NotConfigured, SendError
+from oncord.messaging.pipeline import RenderedMessage, build_email, build_sms, opt_out_line
 from oncord.messaging.profile import (
     MessagingProfile,
     load_profile,
@@ -24,11 +23,10 @@ from oncord.messaging.profile import (
     make_sms_provider,
     public_base_url,
 )
-from oncord.messaging.sms import OutgoingSms, mobile_number
+from oncord.messaging.sms import mobile_number
 from oncord.messaging.sms_segments import SegmentCount, count_segments
 from oncord.messaging.templates import (
     MERGE_FIELDS,
-    TemplateProblem,
     check_template,
     merge_data,
     render_text,
@@ -63,16 +61,14 @@ def template_problems(source: str) -> list[str]:
     return check_template(source, CAMPAIGN_MERGE_FIELDS)
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """One contact's message, ready for its channel."""
-
-    to: str
-    subject: str | None
-    text: str
-    html: str | None = None
-    email: OutgoingEmail | None = None
-    sms: OutgoingSms | None = None
+def content_problems(content: Content) -> list[str]:
+    """What stops the campaign being sent: its channel's templates checked against the sample."""
+    if content.channel == "email":
+        parts: tuple[tuple[str, str], ...] = (
+            ("Subject", content.email_subject), ("E-mail", content.email_body))
+    else:
+        parts = (("SMS", content.sms_body),)
+    return [f"{label}: {problem}" for label, source in parts for problem in template_problems(source)[:1]]
 
 
 def merge_for(contact: Contact, profile: MessagingProfile) -> dict[str, str]:
@@ -86,51 +82,7 @@ def merge_for(contact: Contact, profile: MessagingProfile) -> dict[str, str]:
         practitioner=None,
         business=profile.sender_name,
         book_now_url=profile.book_now_url,
-    )
-
-
-def render_email_message(
-    content: Content,
-    contact: Contact,
-    address: str,
-    profile: MessagingProfile,
-    *,
-    base_url: str,
-    secret_key: str,
-    campaign_id: int | None,
-    reference: str,
-) -> Rendered:
-    """The e-mail: sender identification, text and HTML parts, the campaign's unsubscribe link and headers."""
-    email = build_outgoing_email(
-        content.email_subject,
-        content.email_body,
-        merge_for(contact, profile),
-        address=address,
-        contact=contact,
-        profile=profile,
-        base_url=base_url,
-        secret_key=secret_key,
-        reference=reference,
-        campaign_id=campaign_id,
-    )
-    return Rendered(to=address, subject=email.subject, text=email.text, html=email.html, email=email)
-
-
-def render_sms_message(
-    content: Content,
-    contact: Contact,
-    address: str,
-    profile: MessagingProfile,
-    *,
-    base_url: str,
-    secret_key: str,
-    reference: str,
-) -> Rendered:
-    """The SMS with its opt-out line."""
-    body = render_text(content.sms_body, merge_for(contact, profile))
-    text = f"{body}\n{opt_out_line(base_url, secret_key, contact.id)}"
-    return Rendered(
-        to=address, subject=None, text=text, sms=OutgoingSms(to=address, body=text, reference=reference)
+        book_now_problem=profile.book_now_problem,
     )
 
 
@@ -176,22 +128,21 @@ def render_message(
     settings: Settings,
     campaign_id: int | None,
     reference: str,
-) -> Rendered:
+    *,
+    test: bool = False,
+) -> RenderedMessage:
     """One contact's message on the content's channel, with the campaign's unsubscribe or opt-out link."""
     base = public_base_url(settings)
+    data = merge_for(contact, profile)
     if content.channel == "email":
-        return render_email_message(
-            content,
-            contact,
-            address,
-            profile,
-            base_url=base,
-            secret_key=settings.secret_key,
-            campaign_id=campaign_id,
-            reference=reference,
+        return build_email(
+            content.email_subject, content.email_body, data, address=address, contact=contact,
+            profile=profile, base_url=base, secret_key=settings.secret_key, reference=reference,
+            campaign_id=campaign_id, test=test,
         )
-    return render_sms_message(
-        content, contact, address, profile, base_url=base, secret_key=settings.secret_key, reference=reference
+    return build_sms(
+        content.sms_body, data, address=address, contact=contact, marketing=True, base_url=base,
+        secret_key=settings.secret_key, reference=reference, test=test,
     )
 
 
@@ -227,16 +178,16 @@ def preview(
         rendered = render_message(
             content, person, address or "(none)", profile, settings, campaign_id, "campaign-preview"
         )
-    except (TemplateProblem, NotConfigured) as exc:
+    except (MessageProblem, NotConfigured) as exc:
         return Preview(person.full_name, verdict, False, from_line=from_line, problem=str(exc.args[0]))
     return Preview(
         person.full_name,
         verdict,
         would,
         subject=rendered.subject,
-        text=rendered.text,
+        text=rendered.body,
         from_line=from_line,
-        segments=count_segments(rendered.text) if content.channel == "sms" else None,
+        segments=count_segments(rendered.body) if content.channel == "sms" else None,
     )
 
 
@@ -259,7 +210,7 @@ def sms_count(session: Session, settings: Settings, body: str, contact: Contact 
     profile = load_profile(session, settings)
     try:
         text = render_text(body, merge_for(person, profile))
-    except TemplateProblem as exc:
+    except MessageProblem as exc:
         return SmsCount(None, len(opt_out) + 1, str(exc))
     return SmsCount(count_segments(f"{text}\n{opt_out}"), len(opt_out) + 1)
 
@@ -277,7 +228,7 @@ def send_test(
 ) -> tuple[bool, str]:
     """Send the message, filled in for the contact (or the sample), to the staff member; (ok, what happened).
 
-    Its unsubscribe link names nobody real, so clicking it in the test changes no one's consent.
+    Its unsubscribe link is a test's: following it shows "nobody was unsubscribed" and changes nothing.
     """
     profile = load_profile(session, settings)
     person = replace_id(contact if contact is not None else sample_contact(), 0)
@@ -287,7 +238,9 @@ def send_test(
         what = "your e-mail address" if content.channel == "email" else "a valid mobile number"
         return False, f"No test {kind} sent: enter {what}."
     try:
-        rendered = render_message(content, person, address, profile, settings, None, "campaign-test")
+        rendered = render_message(
+            content, person, address, profile, settings, None, "campaign-test", test=True
+        )
         if rendered.email is not None:
             email = replace(rendered.email, subject=f"[Test] {rendered.email.subject}", message_id=None)
             sender = make_email_sender(settings, database, clock)
@@ -302,7 +255,7 @@ def send_test(
                 provider.send(rendered.sms)
             finally:
                 provider.close()
-    except (TemplateProblem, SendError) as exc:
+    except (MessageProblem, SendError) as exc:
         return False, f"The test {kind} was not sent: {exc}"
     return True, f"Test {kind} sent to {address}."
 

@@ -25,17 +25,25 @@ from redis.exceptions import LockError, LockNotOwnedError
 from redis.lock import Lock
 from sqlalchemy import exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from oncord.campaigns.audience import Audience, clinic_time_zone, recipients_query
-from oncord.campaigns.compose import Content, Rendered, address_of, render_message
+from oncord.campaigns.compose import Content, render_message
 from oncord.clock import Clock, utc
 from oncord.config import Settings
 from oncord.db import Database, UTCDateTime
-from oncord.messaging.email import EmailSender
-from oncord.messaging.errors import NotConfigured, SendError
+from oncord.messaging.eligibility import Reason, check_recipient, reason_text
+from oncord.messaging.errors import (
+    InvalidAddress,
+    MessageProblem,
+    NotConfigured,
+    SendError,
+    as_send_error,
+    failure_text,
+)
+from oncord.messaging.frequency import release_slot, take_slot
+from oncord.messaging.pipeline import RenderedMessage, RetryPolicy, Transports, fail_stuck
 from oncord.messaging.profile import MessagingProfile, load_profile, public_base_url
-from oncord.messaging.sms import SmsProvider
-from oncord.messaging.templates import TemplateProblem
 from oncord.models import (
     ActivityEvent,
     ActivityKind,
@@ -49,29 +57,15 @@ from oncord.models import (
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
-# Waits after the 1st and 2nd temporary failure of one message.
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5))
+# A campaign message refused for now is tried three times in all.
+MESSAGE_RETRY = RetryPolicy(3, (timedelta(minutes=1), timedelta(minutes=5)))
 LOCK_PREFIX = "oncord:lock:campaign:"
 NO_SENDER = "No sender name and address are set for e-mails. An admin can set them in Settings → Messaging."
 
-# Why a recipient was skipped or failed; shown in the report.
-REASONS: dict[str, str] = {
-    "unsubscribed": "Unsubscribed before the message went",
-    "not_subscribed": "No longer subscribed",
-    "archived": "Archived in Cliniko",
-    "no_address": "No address on this channel any more",
-    "not_mobile": "The phone number is not a mobile number",
-    "refused": "The provider refused the message",
-    "gave_up": "The provider kept failing; gave up after 3 tries",
-    "outcome_unknown": "The worker stopped while handing it over; it may have gone, so it was not sent again",
-    "template": "The message could not be filled in",
-}
-
-
 def recipient_reason(code: str | None) -> str:
-    """A skip or failure reason in words."""
-    return REASONS.get(code or "", code or "")
+    """A skip or failure reason in words (the one vocabulary of oncord.messaging.eligibility)."""
+    words = reason_text(code)
+    return words[:1].upper() + words[1:]
 
 
 # --- Domain steps (a session passed in, the caller commits) ---------------------------------------
@@ -122,22 +116,33 @@ def start(session: Session, campaign: Campaign, now: datetime, time_zone: str) -
 
 def resolve_strays(session: Session, campaign: Campaign, now: datetime) -> int:
     """Fail rows a dead worker left "sending" (only the lock holder may call this); return how many."""
-    strays = list(
-        session.scalars(
-            select(CampaignRecipient).where(
-                CampaignRecipient.campaign_id == campaign.id,
-                CampaignRecipient.state == RecipientState.SENDING.value,
-            )
-        )
-    )
-    for row in strays:
-        row.state = RecipientState.FAILED.value
-        row.reason = "outcome_unknown"
-        row.error = recipient_reason("outcome_unknown") + "."
-        row.finished_at = now
-        row.updated_at = now
+    table = CampaignRecipient.__table__
+    rows = fail_stuck(session, table, table.c.campaign_id == campaign.id, now,  # type: ignore[arg-type]
+                      table.c.id, table.c.contact_id, table.c.error)
+    for row in rows:
         session.add(_event(campaign, row, ActivityKind.MESSAGE_FAILED.value, now, error=row.error))
-    return len(strays)
+    return len(rows)
+
+
+def _reference(recipient: CampaignRecipient) -> str:
+    return f"campaign-recipient:{recipient.id}"
+
+
+def give_up(database: Database, clock: Clock, campaign_id: int, error: str) -> bool:
+    """Pause a campaign whose job kept failing for an unexpected reason (after its last retry), with
+    the reason for staff, instead of showing "Sending" forever; the messages stay pending for Resume."""
+    now = clock.now()
+    with database.session() as session:
+        moved = session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id,
+                   Campaign.state.in_([CampaignState.SCHEDULED.value, CampaignState.SENDING.value]))
+            .values(state=CampaignState.PAUSED.value, paused_at=now, updated_at=now,
+                    error=f"Sending stopped: {error} Then press Resume.")
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        session.commit()
+    return moved == 1
 
 
 def cancel_pending(session: Session, campaign_id: int, now: datetime) -> int:
@@ -153,9 +158,7 @@ def cancel_pending(session: Session, campaign_id: int, now: datetime) -> int:
     ).rowcount  # type: ignore[attr-defined]
 
 
-def _event(
-    campaign: Campaign, row: CampaignRecipient, kind: str, now: datetime, **details: Any
-) -> ActivityEvent:
+def _event(campaign: Campaign, row: Any, kind: str, now: datetime, **details: Any) -> ActivityEvent:
     state = {ActivityKind.MESSAGE_FAILED.value: "failed"}.get(kind, "sent")
     return ActivityEvent(
         contact_id=row.contact_id,
@@ -173,43 +176,12 @@ def _event(
 
 
 def skip_reason(contact: Contact, channel: str, region: str) -> tuple[str | None, str | None]:
-    """(reason to skip, None) or (None, address): consent and address as they are right now."""
-    status = contact.email_marketing_status if channel == "email" else contact.sms_marketing_status
-    if status == MarketingStatus.UNSUBSCRIBED:
-        return "unsubscribed", None
-    if contact.archived_at is not None:
-        return "archived", None
-    if status != MarketingStatus.SUBSCRIBED:
-        return "not_subscribed", None
-    address = address_of(contact, channel, region)
-    if address is None:
-        has_phone = bool((contact.phone or "").strip())
-        return ("not_mobile" if channel == "sms" and has_phone else "no_address"), None
-    return None, address
+    """(reason to skip, None) or (None, address): the one eligibility rule, marketing only."""
+    found = check_recipient(contact, channel, allow_pending=False, region=region)
+    return (found.reason.value if found.reason else None), found.address
 
 
 # --- The sender -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Transports:
-    """The campaign's e-mail sender or SMS provider, opened on first use and closed at the end."""
-
-    make_email: Callable[[], EmailSender]
-    make_sms: Callable[[], SmsProvider]
-    _open: Any = None
-
-    def get(self, channel: str) -> Any:
-        """The transport for the channel (raises NotConfigured)."""
-        if self._open is None:
-            self._open = self.make_email() if channel == "email" else self.make_sms()
-        return self._open
-
-    def close(self) -> None:
-        """Close it if it was opened."""
-        if self._open is not None:
-            self._open.close()
-            self._open = None
 
 
 @dataclass
@@ -437,35 +409,34 @@ class CampaignSender:
         """Skip who no longer qualifies, then claim, send and record the rest one by one."""
         now = self.clock.now()
         content = Content.of(campaign)
-        ready: list[tuple[CampaignRecipient, Rendered]] = []
+        ready: list[tuple[CampaignRecipient, RenderedMessage]] = []
         for recipient, contact in batch:
-            reason, address = skip_reason(contact, campaign.channel, self.settings.sms_default_region)
-            if reason is None:
-                assert address is not None
-                try:
+            # One recipient's problem (the template, a hostile name or address) fails that message
+            # alone; the rest of the batch goes on.
+            try:
+                reason, address = skip_reason(contact, campaign.channel, self.settings.sms_default_region)
+                if reason is None:
+                    assert address is not None
                     reference = f"campaign-recipient:{recipient.id}"
                     rendered = render_message(
                         content, contact, address, profile, self.settings, campaign.id, reference
                     )
                     ready.append((recipient, rendered))
                     continue
-                except TemplateProblem as exc:
-                    if self._close(
-                        session,
-                        recipient,
-                        RecipientState.PENDING,
-                        RecipientState.FAILED,
-                        now,
-                        reason="template",
-                        error=str(exc),
-                    ):
-                        session.add(
-                            _event(
-                                campaign, recipient, ActivityKind.MESSAGE_FAILED.value, now, error=str(exc)
-                            )
-                        )
-                        result.failed += 1
-                    continue
+            except Exception as exc:  # noqa: BLE001 - shown as this message's failure
+                if not isinstance(exc, MessageProblem | NotConfigured):
+                    log.exception("campaign recipient %s could not be prepared", recipient.id)
+                error = failure_text(exc)
+                code = (Reason.INVALID_ADDRESS if isinstance(exc, InvalidAddress) else
+                        Reason.TEMPLATE if isinstance(exc, MessageProblem) else Reason.UNEXPECTED).value
+                if self._close(
+                    session, recipient, RecipientState.PENDING, RecipientState.FAILED, now,
+                    reason=code, error=error,
+                ):
+                    failed = ActivityKind.MESSAGE_FAILED.value
+                    session.add(_event(campaign, recipient, failed, now, error=error))
+                    result.failed += 1
+                continue
             if self._close(
                 session, recipient, RecipientState.PENDING, RecipientState.SKIPPED, now, reason=reason
             ):
@@ -475,10 +446,15 @@ class CampaignSender:
         session.commit()
         for recipient, message in ready:
             lock.reacquire()
-            if not self._claim(session, recipient, campaign.channel):
+            claimed = self._claim(session, recipient, campaign.channel, profile)
+            if claimed is None:
                 result.not_ours += 1
                 continue
-            self._deliver(session, campaign, recipient, message, transport, result)
+            if not claimed:
+                result.skipped += 1  # frequency cap
+                continue
+            if self._deliver(session, campaign, recipient, message, transport, result):
+                return  # halted: the campaign is paused with the reason
 
     def _close(
         self,
@@ -497,10 +473,15 @@ class CampaignSender:
         ).rowcount  # type: ignore[attr-defined]
         return moved == 1
 
-    def _claim(self, session: Session, recipient: CampaignRecipient, channel: str) -> bool:
-        """pending -> sending, committed before anything is handed over; False if someone else has it,
-        or if the contact stopped qualifying since the batch was checked (the next batch skips it, with
-        the reason): an unsubscribe during a batch counts for every message not yet handed over."""
+    def _claim(
+        self, session: Session, recipient: CampaignRecipient, channel: str, profile: MessagingProfile
+    ) -> bool | None:
+        """pending -> sending with its frequency-cap slot, committed before anything is handed over.
+
+        None if someone else has it, or if the contact stopped qualifying since the batch was checked
+        (the next batch skips it, with the reason): an unsubscribe during a batch counts for every
+        message not yet handed over. False if the cap left no slot (skipped, "frequency cap").
+        """
         now = self.clock.now()
         status = Contact.email_marketing_status if channel == "email" else Contact.sms_marketing_status
         still_subscribed = exists().where(
@@ -524,31 +505,50 @@ class CampaignSender:
             )
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
+        if moved != 1:
+            session.commit()
+            return None
+        cap = profile.frequency_cap
+        if cap is not None and not take_slot(session, cap, recipient.contact_id, _reference(recipient), now):
+            self._record(session, recipient, RecipientState.SKIPPED, now,
+                         {"reason": Reason.FREQUENCY_CAP.value, "finished_at": now})
+            session.commit()
+            return False
         session.commit()
-        if moved == 1:
-            recipient.attempts += 1
-        return moved == 1
+        # The row already says so (the claim's UPDATE); marking it dirty cost another UPDATE per message.
+        set_committed_value(recipient, "attempts", recipient.attempts + 1)
+        return True
 
     def _deliver(
         self,
         session: Session,
         campaign: Campaign,
         recipient: CampaignRecipient,
-        message: Rendered,
+        message: RenderedMessage,
         transport: Any,
         result: RunResult,
-    ) -> None:
-        """Hand one claimed message over and record the outcome (only over this worker's own claim)."""
+    ) -> bool:
+        """Hand one claimed message over and record the outcome (only over this worker's own claim);
+        True when the channel halted (the login refused): the campaign is paused, nothing failed."""
         values: dict[str, Any] = {"to_address": message.to}
         try:
             provider_id = transport.send(message.email if message.email is not None else message.sms)
-        except SendError as exc:
+        except Exception as raised:  # noqa: BLE001 - a provider bug fails this message, not the campaign
+            exc = as_send_error(raised)
+            if not isinstance(raised, SendError):
+                log.exception("campaign recipient %s: unexpected error from the provider", recipient.id)
             now = self.clock.now()
-            if exc.retryable and recipient.attempts < MAX_ATTEMPTS:
+            if exc.halts:
+                self._record(session, recipient, RecipientState.PENDING, now,
+                             {"attempts": recipient.attempts - 1, "claimed_by": None, "error": exc.message})
+                release_slot(session, _reference(recipient))
+                session.commit()
+                self._pause_with_error(session, campaign, exc.message)
+                return True
+            delay = MESSAGE_RETRY.delay_after(recipient.attempts) if exc.retryable else None
+            if delay is not None:
                 state = RecipientState.PENDING
-                values.update(
-                    next_attempt_at=now + BACKOFF[recipient.attempts - 1], error=exc.message, claimed_by=None
-                )
+                values.update(next_attempt_at=now + delay, error=exc.message, claimed_by=None)
                 result.retrying += 1
             else:
                 state = RecipientState.FAILED
@@ -558,11 +558,12 @@ class CampaignSender:
                 result.failed += 1
             recorded = self._record(session, recipient, state, now, values)
             if recorded and state == RecipientState.FAILED:
+                release_slot(session, _reference(recipient))  # not sent: it does not count
                 session.add(
                     _event(campaign, recipient, ActivityKind.MESSAGE_FAILED.value, now, error=exc.message)
                 )
             session.commit()
-            return
+            return False
         now = self.clock.now()
         values.update(
             provider_message_id=str(provider_id)[:255],
@@ -573,10 +574,11 @@ class CampaignSender:
         )
         if self._record(session, recipient, RecipientState.SENT, now, values):
             kind = ActivityKind.EMAIL_SENT if campaign.channel == "email" else ActivityKind.SMS_SENT
-            extra = {"subject": message.subject} if campaign.channel == "email" else {"body": message.text}
+            extra = {"subject": message.subject} if campaign.channel == "email" else {"body": message.body}
             session.add(_event(campaign, recipient, kind.value, now, to=message.to, **extra))
             result.sent += 1
         session.commit()
+        return False
 
     def _record(
         self,

@@ -1,21 +1,25 @@
 """flask bench web: contacts list, search and contact page latency under 50 concurrent staff.
 
 Seeds a scratch PostgreSQL database (100,000 contacts and 1,000,000 appointments by default)
-with COPY, serves the app from real HTTP server processes sharing one listening socket, and
-drives it with concurrent logged-in clients. Prints p50/p95 per endpoint.
+with COPY, serves the app with gunicorn under the project's gunicorn.conf.py (the production
+configuration), and drives it with concurrent logged-in clients. Prints p50/p95 per endpoint.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import platform
 import random
 import re
+import runpy
 import socket
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,11 +28,11 @@ from typing import Any
 import click
 import requests
 from sqlalchemy import Engine, text
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from oncord import context, create_app, migrate
 from oncord.cli.bench_support import copy_rows, ids, scratch_postgres
 from oncord.db import make_engine
+from oncord.resources import resource_path
 
 BENCH_DB = "oncord_bench_web"
 BENCH_EMAIL = "bench@oncord.example"
@@ -50,17 +54,12 @@ SEARCHES = ("smi", "smith", "ngu", "olivia sm", "will", "patel", "mar", "jo", "t
             "0412", "0491 5", "olivia.sm", "chen", "fitzg", "lee", "har", "ross", "henderson")
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 @dataclass
 class Timings:
     """Latencies (ms) per endpoint label."""
 
     samples: dict[str, list[float]] = field(default_factory=dict)
-    errors: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, label: str, ms: float) -> None:
@@ -130,16 +129,63 @@ def seed(engine: Engine, contacts: int, appointments: int, now: datetime,
     echo(f"  {len(rows):,} activity events; seeded in {time.perf_counter() - started:.0f} s")
 
 
-def _serve(listen_fd: int, overrides: dict[str, Any], threads_ready: Any) -> None:
-    """One server process: its own app (and pool) on the shared listening socket."""
-    app = create_app(overrides)
-    server = make_server("127.0.0.1", 0, app, threaded=True, fd=listen_fd, request_handler=_QuietHandler)
-    threads_ready.set()
-    server.serve_forever()
+class Gunicorn:
+    """gunicorn with the project's gunicorn.conf.py on a loopback socket the bench made."""
+
+    def __init__(self, env: dict[str, str], workers: int | None, threads: int | None) -> None:
+        self.config = resource_path("gunicorn.conf.py")
+        settings = runpy.run_path(self.config)
+        self.workers = workers or settings["workers"]
+        self.threads = threads or settings["threads"]
+        self.worker_class = settings["worker_class"]
+        listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
+        self.base = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        self.log = tempfile.NamedTemporaryFile(prefix="oncord-bench-gunicorn-", suffix=".log")
+        fd = listener.fileno()
+        # The access log (stdout) is written as in production, then discarded.
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", self.config, "--bind", f"fd://{fd}",
+             "--workers", str(self.workers), "--threads", str(self.threads)],
+            env=env, pass_fds=[fd], stdout=subprocess.DEVNULL, stderr=self.log)
+        # gunicorn holds the socket now; closing ours lets a crashed server refuse connections.
+        listener.close()
+
+    def check(self) -> None:
+        """Stop the bench with gunicorn's own log when it has exited."""
+        if self.process.poll() is not None:
+            self.log.seek(0)
+            log = self.log.read().decode(errors="replace")[-4000:]
+            raise click.ClickException(f"gunicorn exited with {self.process.returncode}:\n{log}")
+
+    def stop(self) -> None:
+        """Shut gunicorn down gracefully (SIGTERM), then forcibly if it lingers."""
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+class _LoopbackClient(requests.Session):
+    """A staff member's browser talking plain HTTP to the bench's own loopback server.
+
+    In production the session cookie is Secure. Browsers send Secure cookies to loopback over plain
+    HTTP; requests does not, so this client, which only ever talks to that one origin, sends its
+    cookie jar itself. The app's cookie settings stay exactly as in production.
+    """
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """The request with every cookie in the jar, Secure ones included."""
+        prepared = super().prepare_request(request)
+        if self.cookies:
+            prepared.headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
+        return prepared
 
 
 def _log_in(base: str) -> requests.Session:
-    session = requests.Session()
+    session = _LoopbackClient()
     page = session.get(base + "/login", timeout=30).text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     token = token or re.search(r'"X-CSRFToken": "([^"]+)"', page)
@@ -178,15 +224,15 @@ def _drive(base: str, clients: int, per_client: int, contact_count: int, timings
             start = time.perf_counter()
             try:
                 response = session.get(base + path, headers=headers, timeout=60)
-                ok = response.status_code == 200
-            except requests.RequestException:
-                ok = False
+                error = None if response.status_code == 200 else f"HTTP {response.status_code}"
+            except requests.RequestException as exc:
+                error = type(exc).__name__
             elapsed = (time.perf_counter() - start) * 1000
-            if ok:
+            if error is None:
                 timings.add(label, elapsed)
             else:
                 with timings.lock:
-                    timings.errors += 1
+                    timings.errors[error] += 1
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
@@ -201,7 +247,7 @@ def _drive(base: str, clients: int, per_client: int, contact_count: int, timings
 def _report(title: str, timings: Timings, seconds: float, echo: Callable[[str], None]) -> None:
     total = sum(len(v) for v in timings.samples.values())
     echo(f"\n{title}: {total:,} requests in {seconds:.1f} s ({total / seconds:,.0f} req/s), "
-         f"{timings.errors} errors")
+         f"{timings.errors.total()} errors {dict(timings.errors) or ''}")
     echo(f"  {'endpoint':<26} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for label, values in timings.samples.items():
         p95 = _percentile(values, 95)
@@ -217,23 +263,27 @@ def _report(title: str, timings: Timings, seconds: float, echo: Callable[[str], 
 @click.option("--requests-per-client", "per_client", default=30, show_default=True)
 @click.option("--think-ms", default=1000, show_default=True,
               help="Average pause of each client between requests in the realistic run.")
-@click.option("--server-processes", default=os.cpu_count() or 2, show_default=True,
-              help="HTTP server processes (threaded) sharing one listening socket.")
+@click.option("--workers", type=int, help="gunicorn worker processes [default: gunicorn.conf.py's].")
+@click.option("--threads", type=int, help="Threads per worker [default: gunicorn.conf.py's].")
 @click.option("--postgres-url", envvar="ONCORD_BENCH_POSTGRES_URL",
               default="postgresql://root@127.0.0.1:5432/test", show_default=True,
               help="A PostgreSQL server where a scratch database may be created.")
+@click.option("--database", "database_name", default=BENCH_DB, show_default=True,
+              help="Name of the scratch database.")
 @click.option("--reuse", is_flag=True, help="Keep the seeded scratch database from an earlier run.")
 def bench_web_command(contacts: int, appointments: int, clients: int, per_client: int, think_ms: int,
-                      server_processes: int, postgres_url: str, reuse: bool) -> None:
+                      workers: int | None, threads: int | None, postgres_url: str, database_name: str,
+                      reuse: bool) -> None:
     """Seed a scratch PostgreSQL database and measure the contacts screens under load."""
     echo = click.echo
     settings = context.settings()
-    url, seeded = scratch_postgres(postgres_url, BENCH_DB, reuse)
+    url, seeded = scratch_postgres(postgres_url, database_name, reuse)
     engine = make_engine(url)
     migrate.upgrade(engine)
     now = datetime.now(UTC)
     if not seeded:
-        echo(f"Seeding {BENCH_DB} with {contacts:,} contacts and {appointments:,} appointments (COPY)...")
+        echo(f"Seeding {database_name} with {contacts:,} contacts and {appointments:,} appointments "
+             "(COPY)...")
         seed(engine, contacts, appointments, now, echo)
     with engine.connect() as conn:
         contact_count = conn.scalar(text("SELECT count(*) FROM contacts")) or 1
@@ -251,23 +301,24 @@ def bench_web_command(contacts: int, appointments: int, clients: int, per_client
         get_database(app).engine.dispose()
     engine.dispose()
 
-    listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
-    port = listener.getsockname()[1]
-    fork = multiprocessing.get_context("fork")
-    processes = []
-    for _ in range(server_processes):
-        ready = fork.Event()
-        process = fork.Process(target=_serve, args=(listener.fileno(), overrides, ready), daemon=True)
-        process.start()
-        ready.wait(60)
-        processes.append(process)
-    base = f"http://127.0.0.1:{port}"
+    # gunicorn's app reads the environment: the same settings as the bench's own app above.
+    env = {**os.environ, "ONCORD_MODE": settings.mode, "SECRET_KEY": settings.secret_key,
+           "ONCORD_ENCRYPTION_KEY": settings.encryption_key, "DATABASE_URL": url,
+           "REDIS_URL": settings.redis_url, "ONCORD_QUEUE": "oncord-bench"}
+    server = Gunicorn(env, workers, threads)
+    base = server.base
     try:
         echo(f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-             f"{server_processes} server process(es), threaded; PostgreSQL scratch database {BENCH_DB}; "
+             f"gunicorn ({server.config}): {server.workers} worker(s) x {server.threads} thread(s), "
+             f"{server.worker_class}; ONCORD_MODE={settings.mode}; "
+             f"PostgreSQL scratch database {database_name}; "
              f"load average {os.getloadavg()[0]:.1f} before the run")
         warm = Timings()
-        _drive(base, 4, 30, contact_count, warm)  # warm caches and pools
+        try:
+            _drive(base, 4, 30, contact_count, warm)  # boot every worker, warm caches and pools
+        except (requests.RequestException, click.ClickException):
+            server.check()
+            raise
         single = Timings()
         seconds = _drive(base, 1, 90, contact_count, single)
         _report("1 client (service time)", single, seconds, echo)
@@ -278,8 +329,4 @@ def bench_web_command(contacts: int, appointments: int, clients: int, per_client
         seconds = _drive(base, clients, per_client, contact_count, flat_out)
         _report(f"{clients} concurrent clients, no pause (saturation)", flat_out, seconds, echo)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.join(10)
-        listener.close()
+        server.stop()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from oncord.models import Appointment, Contact, MarketingStatus
+from oncord.models import Appointment, AutomationSend, CampaignRecipient, Contact, MarketingStatus
 
 WEEKS = 12
 OUTCOMES = ("attended", "cancelled", "did_not_arrive")
@@ -23,6 +23,8 @@ class Counts:
     subscribed: int
     upcoming: int
     upcoming_week: int
+    # Automation and campaign messages that failed in the last 7 days (each has its reason).
+    failed_week: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,17 @@ def counts(session: Session, now: datetime) -> Counts:
             Appointment.archived_at.is_(None),
         )
     ).one()
+    week_ago = now - timedelta(days=7)
+    failed = sum(
+        session.scalar(
+            select(func.count())
+            .select_from(table)
+            .where(table.state == "failed", table.finished_at >= week_ago)
+        ) or 0
+        for table in (AutomationSend, CampaignRecipient)
+    )
     return Counts(contacts=contacts, subscribed=subscribed_count, upcoming=upcoming,
-                  upcoming_week=upcoming_week)
+                  upcoming_week=upcoming_week, failed_week=failed)
 
 
 def week_starts(now: datetime, time_zone: str, weeks: int = WEEKS) -> list[datetime]:

@@ -212,6 +212,14 @@ class MessagingSettingsForm(FlaskForm):
                                   render_kw={"placeholder": "20:00", "inputmode": "numeric"})
     sms_quiet_end = StringField("until", validators=[Optional(), _hhmm],
                                 render_kw={"placeholder": "08:00", "inputmode": "numeric"})
+    frequency_cap_messages = IntegerField(
+        "At most this many marketing messages per contact", validators=[Optional(), NumberRange(1, 100)],
+        render_kw={"placeholder": "3", "inputmode": "numeric"},
+    )
+    frequency_cap_days = IntegerField(
+        "in any this many days (empty: no cap)", validators=[Optional(), NumberRange(1, 365)],
+        render_kw={"placeholder": "7", "inputmode": "numeric"},
+    )
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Sender name and address go together; quiet hours need both ends."""
@@ -226,6 +234,11 @@ class MessagingSettingsForm(FlaskForm):
                 missing = end if start.data else start
                 missing.errors = [*missing.errors, "Enter both times, or neither for no quiet hours."]
                 valid = False
+        messages, days = self.frequency_cap_messages, self.frequency_cap_days
+        if (messages.data is None) != (days.data is None):
+            missing = days if messages.data is not None else messages
+            missing.errors = [*missing.errors, "Enter both numbers, or neither for no frequency cap."]
+            valid = False
         return valid
 
     @staticmethod

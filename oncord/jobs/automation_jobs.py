@@ -16,11 +16,12 @@ from rq import get_current_job
 from oncord import context
 from oncord.automations.dispatcher import dispatch as run_dispatch
 from oncord.automations.refresh import AppointmentRefresher
-from oncord.automations.sender import BatchSender, Transports
+from oncord.automations.sender import BatchSender, give_up
 from oncord.db import get_database
 from oncord.jobs.enqueue import enqueue_send_batch, schedule_next_dispatch
-from oncord.jobs.runtime import job_app
-from oncord.messaging.profile import make_email_sender, make_sms_provider
+from oncord.jobs.runtime import job_app, last_attempt
+from oncord.messaging.errors import failure_text
+from oncord.messaging.pipeline import Transports
 from oncord.queue import get_queue
 
 
@@ -49,7 +50,14 @@ def dispatch(reason: str = "schedule") -> dict[str, int]:
 def send_batch(send_ids: list[int]) -> dict[str, int]:
     """Send (or skip) these sends; ones another worker already took are left alone."""
     app = job_app()
-    return batch_sender(app, worker_id=_worker_id()).run(send_ids).as_dict()
+    try:
+        return batch_sender(app, worker_id=_worker_id()).run(send_ids).as_dict()
+    except Exception as exc:
+        # One message's problem never gets here (it fails that message); this is the whole job
+        # failing. RQ retries it (JOB_RETRY); after the last try its sends show as failed.
+        if last_attempt():
+            give_up(get_database(app), context.clock(app), send_ids, failure_text(exc))
+        raise
 
 
 def batch_sender(app: Flask, *, worker_id: str) -> BatchSender:
@@ -57,10 +65,7 @@ def batch_sender(app: Flask, *, worker_id: str) -> BatchSender:
     settings = context.settings(app)
     database = get_database(app)
     clock = context.clock(app)
-    transports = Transports(
-        make_email=lambda: make_email_sender(settings, database, clock),
-        make_sms=lambda: make_sms_provider(settings, database, clock),
-    )
+    transports = Transports.configured(settings, database, clock)
     refresher = AppointmentRefresher(settings, context.secret_box(app), context.cliniko_client_options(app))
     return BatchSender(database, clock, settings, transports, worker_id=worker_id, refresher=refresher)
 

@@ -17,7 +17,7 @@ from rq import get_current_job
 from sqlalchemy import select
 
 from oncord import context
-from oncord.campaigns.sending import CampaignSender, Transports
+from oncord.campaigns.sending import CampaignSender, give_up
 from oncord.db import get_database
 from oncord.jobs.enqueue import (
     enqueue_campaign,
@@ -26,8 +26,9 @@ from oncord.jobs.enqueue import (
     round_job_id,
     schedule_campaign_wakeup,
 )
-from oncord.jobs.runtime import job_app
-from oncord.messaging.profile import make_email_sender, make_sms_provider
+from oncord.jobs.runtime import job_app, last_attempt
+from oncord.messaging.errors import failure_text
+from oncord.messaging.pipeline import Transports
 from oncord.models import Campaign, CampaignState
 from oncord.queue import get_queue, get_redis
 
@@ -38,7 +39,15 @@ def send_campaign(campaign_id: int) -> dict[str, object]:
     """Start, carry on with or finish sending a campaign; a no-op when it is not due or not sending."""
     app = job_app()
     job = get_current_job()
-    return campaign_sender(app, worker_id=job.id if job is not None else "direct").run(campaign_id).as_dict()
+    try:
+        sender = campaign_sender(app, worker_id=job.id if job is not None else "direct")
+        return sender.run(campaign_id).as_dict()
+    except Exception as exc:
+        # One message's problem never gets here (it fails that message); this is the whole run
+        # failing. RQ retries it (JOB_RETRY); after the last try the campaign pauses with why.
+        if last_attempt():
+            give_up(get_database(app), context.clock(app), campaign_id, failure_text(exc))
+        raise
 
 
 def campaign_sender(app: Flask, *, worker_id: str) -> CampaignSender:
@@ -51,10 +60,7 @@ def campaign_sender(app: Flask, *, worker_id: str) -> CampaignSender:
     def schedule(campaign_id: int, when: datetime, key: str) -> None:
         schedule_campaign_wakeup(queue, clock, campaign_id, when, key)
 
-    transports = Transports(
-        make_email=lambda: make_email_sender(settings, database, clock),
-        make_sms=lambda: make_sms_provider(settings, database, clock),
-    )
+    transports = Transports.configured(settings, database, clock)
     return CampaignSender(
         database,
         clock,

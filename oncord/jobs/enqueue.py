@@ -20,6 +20,7 @@ from rq.job import Job, JobStatus
 
 from oncord.clock import Clock
 from oncord.config import Settings
+from oncord.messaging.pipeline import JOB_RETRY
 from oncord.models import Campaign, CampaignState
 from oncord.sync.schedule import next_full_slot, next_incremental_slot
 
@@ -168,7 +169,7 @@ def enqueue_send_batch(queue: Queue, clock: Clock, send_ids: list[int]) -> None:
     queue.enqueue(
         AUTOMATION_SEND_JOB, send_ids,
         job_id=f"automation-sends-{send_ids[0]}-{send_ids[-1]}-{clock.now():%Y%m%d%H%M%S}",
-        job_timeout=1800, result_ttl=600,
+        job_timeout=1800, result_ttl=600, retry=JOB_RETRY.rq_retry(),
         description=f"Automation sends {send_ids[0]}..{send_ids[-1]} ({len(send_ids)})",
     )
 
@@ -200,6 +201,7 @@ def enqueue_campaign(queue: Queue, clock: Clock, job_id: str, campaign_id: int, 
         "result_ttl": 24 * 3600,
         "failure_ttl": 7 * 24 * 3600,
         "description": f"Campaign {campaign_id} ({job_id})",
+        "retry": JOB_RETRY.rq_retry(),
     }
     delay = when - clock.now() if when is not None else None
     if delay is not None and delay.total_seconds() > 0:

@@ -41,3 +41,9 @@ class JobIdLogFilter(logging.Filter):
         job = get_current_job()
         record.job_id = job.id if job is not None else "-"
         return True
+
+
+def last_attempt() -> bool:
+    """Whether the running job has no RQ retry left (or runs outside RQ): a failure now is final."""
+    job = get_current_job()
+    return job is None or not job.retries_left

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.charset import QP, Charset
+from email.errors import HeaderParseError
 from email.header import Header
+from email.headerregistry import Address
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -16,7 +19,15 @@ from typing import Protocol
 
 from oncord.clock import Clock
 from oncord.db import Database
-from oncord.messaging.errors import NotConfigured, PermanentFailure, TemporaryFailure, UnknownOutcome
+from oncord.messaging.errors import (
+    InvalidAddress,
+    LoginRefused,
+    MessageProblem,
+    NotConfigured,
+    PermanentFailure,
+    TemporaryFailure,
+    UnknownOutcome,
+)
 from oncord.models import OutboxMessage
 
 _UTF8 = Charset("utf-8")
@@ -42,6 +53,47 @@ class OutgoingEmail:
     reference: str | None = None
 
 
+INVALID_ADDRESS = "invalid e-mail address"
+# C0 and C1 controls plus the Unicode line and paragraph separators: none belongs in a header.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def clean_display_name(name: str | None) -> str:
+    """A display name with control characters (CR/LF included) made spaces, whitespace collapsed."""
+    return " ".join(_CONTROL.sub(" ", name or "").split())
+
+
+def valid_mailbox(address: str | None) -> str:
+    """The address when it is exactly one mailbox (local@domain); else InvalidAddress.
+
+    Checked with email.headerregistry.Address, so nothing in it can add or break a header.
+    """
+    value = (address or "").strip()
+    if not value or _CONTROL.search(value) or "," in value or "<" in value or ">" in value:
+        raise InvalidAddress(INVALID_ADDRESS)
+    try:
+        parsed = Address(addr_spec=value)
+    except (ValueError, IndexError, HeaderParseError) as exc:
+        raise InvalidAddress(INVALID_ADDRESS) from exc
+    if not parsed.username or "." not in parsed.domain or parsed.domain.startswith("."):
+        raise InvalidAddress(INVALID_ADDRESS)
+    return value
+
+
+def readable_address(name: str | None, address: str) -> str:
+    """"Name <address>" as staff read it: decoded (never =?utf-8?...?=), quoted only when needed."""
+    clean = clean_display_name(name)
+    if not clean:
+        return address
+    if any(c in clean for c in '",;<>@()[]:\\'):
+        clean = '"' + clean.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{clean} <{address}>"
+
+
+def _one_line(value: str) -> str:
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
 def _header(value: str, name: str) -> str | Header:
     # Plain ASCII stays readable; anything else becomes RFC 2047 encoded words, folded.
     return value if value.isascii() else Header(value, "utf-8", header_name=name)
@@ -58,22 +110,26 @@ def build_mime(email: OutgoingEmail, *, date: str | None = None) -> Message:
     Built with the compat32 classes: a batch builds thousands, and they cost a sixth of
     EmailMessage's header parsing for the same bytes on the wire.
     """
+    # Every value is checked or flattened to one line first: a CR/LF from a synced record can
+    # neither add a header nor end the header block early.
+    to_address = valid_mailbox(email.to_address)
+    from_address = valid_mailbox(email.from_address)
     message: Message = MIMEMultipart("alternative") if email.html else _text(email.text, "plain")
-    message["From"] = formataddr((email.from_name, email.from_address), "utf-8")
-    message["To"] = formataddr((email.to_name or "", email.to_address), "utf-8")
-    message["Subject"] = _header(email.subject, "Subject")  # type: ignore[assignment]
+    message["From"] = formataddr((clean_display_name(email.from_name), from_address), "utf-8")
+    message["To"] = formataddr((clean_display_name(email.to_name), to_address), "utf-8")
+    message["Subject"] = _header(_one_line(email.subject), "Subject")  # type: ignore[assignment]
     if email.reply_to:
-        message["Reply-To"] = email.reply_to
+        message["Reply-To"] = valid_mailbox(email.reply_to)
     if date:
         message["Date"] = date
     if email.message_id:
-        message["Message-ID"] = email.message_id
+        message["Message-ID"] = _one_line(email.message_id)
     if email.unsubscribe_url:
         # RFC 8058: an HTTPS URI that takes a POST "List-Unsubscribe=One-Click" without login.
-        message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+        message["List-Unsubscribe"] = f"<{_one_line(email.unsubscribe_url)}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if email.reference:
-        message["X-Oncord-Reference"] = email.reference
+        message["X-Oncord-Reference"] = _one_line(email.reference)
     if email.html:
         message.attach(_text(email.text, "plain"))
         message.attach(_text(email.html, "html"))
@@ -116,6 +172,7 @@ class SmtpSender:
         password: str = "",
         timeout: float = 30,
         clock: Clock | None = None,
+        ca_file: str = "",
     ) -> None:
         if not host:
             raise NotConfigured(
@@ -126,25 +183,46 @@ class SmtpSender:
         self.host, self.port, self.tls = host, port, tls
         self.username, self.password, self.timeout = username, password, timeout
         self.clock = clock
+        self.ca_file = ca_file
         self._smtp: smtplib.SMTP | None = None
 
+    def _tls_context(self) -> ssl.SSLContext:
+        # Verifies the certificate and that it names this host; SMTP_CA_FILE (or SSL_CERT_FILE)
+        # trusts a clinic's own CA.
+        return ssl.create_default_context(cafile=self.ca_file or None)
+
+    def _open(self) -> smtplib.SMTP:
+        if self.tls == "ssl":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls_context())
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
     def _connect(self) -> smtplib.SMTP:
+        smtp: smtplib.SMTP | None = None
         try:
-            if self.tls == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
-                )
-            else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-                if self.tls == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+            smtp = self._open()
+            if self.tls == "starttls":
+                smtp.starttls(context=self._tls_context())
             smtp.ehlo_or_helo_if_needed()
             if self.username:
                 smtp.login(self.username, self.password)
+        except BaseException:
+            if smtp is not None:
+                smtp.close()  # a refused login or certificate must not leave the socket open
+            raise
+        return smtp
+
+    def _connected(self) -> smtplib.SMTP:
+        try:
+            return self._connect()
         except smtplib.SMTPAuthenticationError as exc:
-            raise PermanentFailure(
-                f"The SMTP server refused the user name or password ({_reply(exc)}). Check SMTP_USERNAME "
-                "and SMTP_PASSWORD."
+            raise LoginRefused(
+                f"The SMTP server refused the login ({_reply(exc)}). Check SMTP_USERNAME and SMTP_PASSWORD; "
+                "the messages wait until it works."
+            ) from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise LoginRefused(
+                f"The SMTP server's certificate was not accepted ({exc.verify_message}). Check SMTP_HOST, or "
+                "trust the server's CA with SMTP_CA_FILE; the messages wait until it works."
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:
             raise PermanentFailure(f"The SMTP server does not support what is configured: {exc}") from exc
@@ -152,15 +230,17 @@ class SmtpSender:
             raise TemporaryFailure(
                 f"Could not connect to the SMTP server {self.host}:{self.port}: {exc}"
             ) from exc
-        return smtp
 
     def send(self, email: OutgoingEmail) -> str:
         """Send one e-mail; errors before DATA are safe to retry, a broken DATA is not."""
         date = format_datetime(self.clock.now()) if self.clock is not None else None
-        message = mime_bytes(email, date=date)
+        try:
+            message = mime_bytes(email, date=date)
+        except MessageProblem as exc:
+            raise PermanentFailure(exc.message) from exc
         sender = email.from_address
         for attempt in (1, 2):
-            smtp = self._smtp or self._connect()
+            smtp = self._smtp or self._connected()
             self._smtp = smtp
             try:
                 code, reply = smtp.mail(sender)
@@ -245,8 +325,8 @@ class OutboxEmailSender:
         with self.database.session() as session:
             row = OutboxMessage(
                 channel="email",
-                to_address=formataddr((email.to_name or "", email.to_address)),
-                from_address=formataddr((email.from_name, email.from_address)),
+                to_address=readable_address(email.to_name, valid_mailbox(email.to_address)),
+                from_address=readable_address(email.from_name, email.from_address),
                 subject=email.subject,
                 body=email.text,
                 html=email.html,

@@ -16,8 +16,10 @@ from oncord.db import Database
 from oncord.integration import active_connection
 from oncord.messaging.email import EmailSender, OutboxEmailSender, SmtpSender
 from oncord.messaging.errors import NotConfigured
+from oncord.messaging.frequency import FrequencyCap
 from oncord.messaging.quiet_hours import QuietHours
 from oncord.messaging.sms import OutboxSmsProvider, SmsProvider, TwilioProvider
+from oncord.messaging.templates import zone_problem
 from oncord.models import Appointment, ClinikoConnection, MessagingSettings
 
 SETTINGS_ID = 1
@@ -33,8 +35,12 @@ class MessagingProfile:
     reply_to: str | None = None
     sender_details: str | None = None
     book_now_url: str | None = None
+    # Why the Book Now link cannot be made (e.g. the Cliniko subdomain is not a DNS label).
+    book_now_problem: str | None = None
     default_time_zone: str = "Australia/Melbourne"
     quiet_hours: dict[str, QuietHours] = field(default_factory=dict)
+    # Marketing messages per contact per window (None: no cap, the default).
+    frequency_cap: FrequencyCap | None = None
 
     @property
     def email_ready(self) -> bool:
@@ -70,16 +76,34 @@ def load_profile(session: Session, settings: Settings) -> MessagingProfile:
             start, end = getattr(row, f"{channel}_quiet_start"), getattr(row, f"{channel}_quiet_end")
             if start is not None and end is not None and start != end:
                 quiet[channel] = QuietHours(start, end)
+    try:
+        link, link_problem = book_now_url(session, connection), None
+    except ValueError:
+        link, link_problem = None, (
+            "The Book Now link cannot be made: the Cliniko account's subdomain "
+            f"({connection.account_subdomain if connection else ''!r}) is not a valid web address part. "
+            "Set the bookings address in Settings, or reconnect Cliniko."
+        )
     return MessagingProfile(
         sender_name=row.sender_name if row else None,
         sender_email=row.sender_email if row else None,
         reply_to=row.reply_to_email if row else None,
         sender_details=row.sender_details if row else None,
-        book_now_url=book_now_url(session, connection),
-        default_time_zone=(connection.time_zone_identifier if connection else None)
-        or settings.clinic_time_zone,
+        book_now_url=link,
+        book_now_problem=link_problem,
+        default_time_zone=account_time_zone(connection, settings),
         quiet_hours=quiet,
+        frequency_cap=FrequencyCap.of(row.frequency_cap_messages, row.frequency_cap_days) if row else None,
     )
+
+
+def account_time_zone(connection: ClinikoConnection | None, settings: Settings) -> str:
+    """The Cliniko account's zone, else CLINIC_TIME_ZONE; a zone that is not real falls back too
+    (one bad value from Cliniko must not stop every message and screen)."""
+    zone = connection.time_zone_identifier if connection else None
+    if zone and zone_problem(zone) is None:
+        return zone
+    return settings.clinic_time_zone
 
 
 @lru_cache(maxsize=16)
@@ -156,6 +180,7 @@ def make_email_sender(settings: Settings, database: Database, clock: Clock) -> E
             password=settings.smtp_password,
             timeout=settings.smtp_timeout_seconds,
             clock=clock,
+            ca_file=settings.smtp_ca_file,
         )
     raise NotConfigured(f"EMAIL_BACKEND must be smtp or outbox, not {backend!r}.")
 

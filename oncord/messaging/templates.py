@@ -8,16 +8,35 @@ Jinja renders with autoescaping, so a contact called "<b>Bo</b>" stays text ever
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
+
+from oncord.messaging.errors import MessageProblem
+
+# Limits on one render, counted inside the sandbox (no signals: RQ's work horse already uses
+# SIGALRM for job timeouts and web threads cannot take signals). A message is a few hundred
+# characters, so these leave room for any real template and stop a runaway one within
+# milliseconds.
+MAX_LOOP_ITERATIONS = 1_000  # every loop of the template together
+MAX_OPERATIONS = 10_000  # calls, attribute look-ups, filters and intercepted operators
+MAX_OUTPUT = 100_000  # characters of output, and of any one value built while rendering
+MAX_SOURCE = 20_000  # characters of template source
+# Filters staff may use; each is wrapped so its result counts against the limits.
+SAFE_FILTERS = (
+    "capitalize", "default", "d", "lower", "upper", "title", "trim", "replace", "first", "last",
+    "length", "count", "join", "truncate", "striptags", "string", "int", "round", "abs", "e",
+    "escape", "safe", "list", "wordcount",
+)
 
 # name -> what staff see in the editor's list of merge fields.
 MERGE_FIELDS: dict[str, str] = {
@@ -33,11 +52,144 @@ MERGE_FIELDS: dict[str, str] = {
 }
 
 
-class TemplateProblem(ValueError):
+class TemplateProblem(MessageProblem):
     """A template that cannot be rendered; the message says how to fix it."""
 
 
-_text_env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+class _Budget:
+    """What one render may still spend; a new one for each render."""
+
+    __slots__ = ("operations", "iterations")
+
+    def __init__(self) -> None:
+        self.operations = 0
+        self.iterations = 0
+
+    def spend(self) -> None:
+        self.operations += 1
+        if self.operations > MAX_OPERATIONS:
+            raise TemplateProblem(
+                f"The template does too much work (more than {MAX_OPERATIONS:,} steps). Simplify it."
+            )
+
+    def loop(self) -> None:
+        self.iterations += 1
+        if self.iterations > MAX_LOOP_ITERATIONS:
+            raise TemplateProblem(
+                f"The template repeats too often (more than {MAX_LOOP_ITERATIONS:,} loop steps). "
+                "Remove or shorten the loop."
+            )
+
+
+_budget: ContextVar[_Budget | None] = ContextVar("oncord_template_budget", default=None)
+
+
+def _current() -> _Budget:
+    budget = _budget.get()
+    if budget is None:  # rendered outside render_text (e.g. the HTML layout): its own budget
+        budget = _Budget()
+        _budget.set(budget)
+    return budget
+
+
+def _checked(value: Any) -> Any:
+    if isinstance(value, str | list | tuple | dict) and len(value) > MAX_OUTPUT:
+        raise TemplateProblem(f"The template makes text longer than {MAX_OUTPUT:,} characters. Shorten it.")
+    return value
+
+
+def _counted(items: Any) -> Iterator[Any]:
+    budget = _current()
+    for item in items:
+        budget.loop()
+        yield item
+
+
+def _loop_guard(items: Any) -> Iterator[Any]:
+    # Every {% for %} iterates through this (see _BoundedEnvironment._parse), so nested loops
+    # cannot multiply past the budget whatever they iterate over.
+    return _counted(items)
+
+
+_GUARD = "__oncord_loop_guard"
+
+
+class _GuardLoops(NodeTransformer):
+    def visit_For(self, node: nodes.For) -> nodes.Node:  # noqa: N802
+        self.generic_visit(node)
+        node.iter = nodes.Call(nodes.Name(_GUARD, "load"), [node.iter], [], None, None)
+        return node
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """Jinja's sandbox with no loader, no globals but a counted range(), and a budget per render."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "//", "/", "%"})
+    intercepted_unops = frozenset({"-", "+"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(undefined=StrictUndefined, **options)
+        self.globals = {"range": range, _GUARD: _loop_guard}
+        self.filters = {name: _wrap_filter(self.filters[name]) for name in SAFE_FILTERS}
+        self.tests = dict(self.tests)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        _current().spend()
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_OUTPUT:
+                raise TemplateProblem(f"A number in the template is too big ({value:,}).")
+        return _checked(super().call(__context, __obj, *args, **kwargs))
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _current().spend()
+        if operator == "**" and isinstance(right, int | float) and (
+            abs(right) > 64 or (isinstance(left, int) and left.bit_length() * abs(right) > 4096)
+        ):
+            raise TemplateProblem("A power in the template is too big.")
+        sequence = (str, list, tuple)
+        if operator == "*" and (isinstance(left, sequence) or isinstance(right, sequence)):
+            other = right if isinstance(left, sequence) else left
+            size = len(left if isinstance(left, sequence) else right)
+            if isinstance(other, int) and size * other > MAX_OUTPUT:
+                raise TemplateProblem(
+                    f"The template makes text longer than {MAX_OUTPUT:,} characters. Shorten it."
+                )
+        return _checked(super().call_binop(context, operator, left, right))
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _current().spend()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _current().spend()
+        return super().getitem(obj, argument)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+            word = type(node).__name__.lower().replace("fromimport", "import")
+            raise TemplateSyntaxError(
+                f"{{% {word} %}} is not available in messages; write the text in this template",
+                node.lineno,
+            )
+        for node in tree.find_all((nodes.Macro, nodes.CallBlock)):
+            raise TemplateSyntaxError("macros are not available in messages", node.lineno)
+        return _GuardLoops().visit(tree)
+
+
+def _wrap_filter(function: Any) -> Any:
+    @wraps(function)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        _current().spend()
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_OUTPUT:
+                raise TemplateProblem(f"A number in the template is too big ({value:,}).")
+        return _checked(function(*args, **kwargs))
+
+    return counted
+
+
+_text_env = _BoundedEnvironment(autoescape=False)
 _html_env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
 
 _HTML_LAYOUT = _html_env.from_string(
@@ -66,29 +218,108 @@ def _compiled(source: str) -> Any:
     return _text_env.from_string(source)
 
 
-def check_template(source: str, allowed: Iterable[str] | None = None) -> list[str]:
-    """Problems staff must fix before saving: bad syntax or unknown merge fields (empty if fine).
+# What the editors' check fills in: a sample contact and appointment.
+SAMPLE_DATA: dict[str, str] = {
+    "first_name": "Olivia",
+    "last_name": "Example",
+    "appointment_start": "Tuesday 24 November at 9:30 am",
+    "appointment_date": "Tuesday 24 November",
+    "appointment_time": "9:30 am",
+    "appointment_type": "Initial consultation",
+    "practitioner": "Dr Jane Smith",
+    "business": "Sunnyside Physio",
+    "book_now_url": "https://example.cliniko.com/bookings",
+}
+
+
+def check_template(
+    source: str, allowed: Iterable[str] | None = None, sample: dict[str, str] | None = SAMPLE_DATA
+) -> list[str]:
+    """Problems staff must fix before saving: bad syntax, unknown merge fields, or a render that
+    fails or runs past the limits with `sample` data (empty if fine).
 
     `allowed` narrows the merge fields (a campaign has no appointment to fill in); default: all.
     """
+    if len(source) > MAX_SOURCE:
+        return [f"The template is too long (more than {MAX_SOURCE:,} characters)."]
     try:
         parsed = _text_env.parse(source)
+        found = meta.find_undeclared_variables(parsed)
     except TemplateSyntaxError as exc:
-        return [f"Line {exc.lineno}: {exc.message}. Merge fields look like {{{{ first_name }}}}."]
+        message = (exc.message or "").rstrip(".")
+        return [f"Line {exc.lineno}: {message}. Merge fields look like {{{{ first_name }}}}."]
     known = set(MERGE_FIELDS) if allowed is None else set(allowed)
-    unknown = sorted(meta.find_undeclared_variables(parsed) - known)
+    unknown = sorted(found - known - set(_text_env.globals))
     if unknown:
         names = ", ".join(f"{{{{ {name} }}}}" for name in unknown)
         return [f"Unknown merge field {names}. Use one of the fields listed beside the editor."]
+    if sample is not None:
+        try:
+            render_text(source, {name: sample.get(name, "") for name in known})
+        except TemplateProblem as exc:
+            return [str(exc)]
     return []
 
 
-def render_text(source: str, data: dict[str, str]) -> str:
-    """Render a template as plain text (SMS, subject, the e-mail's text part)."""
+def _template_line(exc: BaseException) -> int | None:
+    # Jinja rewrites tracebacks so a template's frames carry its own line numbers.
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _plain(exc: BaseException) -> str:
+    if isinstance(exc, ZeroDivisionError):
+        return "it divides by zero"
+    if isinstance(exc, UndefinedError):
+        return f"{exc.message}" if exc.message else "it uses something that is not a merge field"
+    if isinstance(exc, SecurityError):
+        return "it uses something templates may not use"
+    if isinstance(exc, TypeError | ValueError | ArithmeticError | LookupError):
+        return f"a value cannot be used that way ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def render_text(source: str, data: dict[str, Any]) -> str:
+    """Render a template as plain text (SMS, subject, the e-mail's text part), within the limits.
+
+    Any failure (syntax, a merge field it cannot fill, an error while rendering, a limit) is a
+    TemplateProblem naming the line, so one bad template fails its own messages and nothing else.
+    """
+    token = _budget.set(_Budget())
     try:
-        return _compiled(source).render(**data).strip()
-    except (UndefinedError, SecurityError, TemplateSyntaxError) as exc:
-        raise TemplateProblem(f"The template could not be filled in: {exc}.") from exc
+        if len(source) > MAX_SOURCE:
+            raise TemplateProblem(f"The template is too long (more than {MAX_SOURCE:,} characters).")
+        parts: list[str] = []
+        size = 0
+        for chunk in _compiled(source).generate(**data):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise TemplateProblem(
+                    f"The template makes text longer than {MAX_OUTPUT:,} characters. Shorten it."
+                )
+            parts.append(chunk)
+        return "".join(parts).strip()
+    except TemplateProblem as exc:
+        line = _template_line(exc)
+        message = str(exc)
+        if line and not message.startswith("Line "):
+            message = f"Line {line}: {message}"
+        raise TemplateProblem(message) from None
+    except MessageProblem:
+        raise  # a merge value that cannot be made (zone, link): its own words, not the template's
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"Line {exc.lineno}: {(exc.message or '').rstrip('.')}.") from exc
+    except Exception as exc:  # noqa: BLE001 - any error in staff text fails that message only
+        line = _template_line(exc)
+        where = f"Line {line}: " if line else ""
+        raise TemplateProblem(f"{where}The template could not be filled in: {_plain(exc)}.") from exc
+    finally:
+        _budget.reset(token)
 
 
 def text_to_html(text: str) -> Markup:
@@ -136,12 +367,46 @@ def render_email(
     return RenderedEmail(subject=subject, text=text, html=html)
 
 
+class Unavailable:
+    """A merge field that cannot be filled in (a broken zone or link): a template that prints it
+    fails with `problem`, one that does not use it renders as usual."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+    def __str__(self) -> str:
+        raise MessageProblem(self.problem)
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def zone_problem(time_zone: str | None) -> str | None:
+    """Why a time zone name cannot be used, in staff words (None when it is a real zone)."""
+    try:
+        ZoneInfo(time_zone or "")
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return (
+            f"The clinic location's time zone ({time_zone!r}) is not a valid time zone, so the "
+            "appointment time cannot be shown. Fix the location's time zone in Cliniko."
+        )
+    return None
+
+
 def format_start(moment: datetime, time_zone: str) -> dict[str, str]:
     """The appointment start as merge fields, in the clinic's time zone."""
     local = moment.astimezone(ZoneInfo(time_zone))
     hour = local.strftime("%I").lstrip("0") + local.strftime(":%M ") + local.strftime("%p").lower()
     day = f"{local.strftime('%A')} {local.day} {local.strftime('%B')}"
     return {"appointment_start": f"{day} at {hour}", "appointment_date": day, "appointment_time": hour}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(value: str | None) -> str:
+    # A synced name is one line of text: control characters (CR/LF included) become spaces.
+    return " ".join(_CONTROL.sub(" ", value or "").split())
 
 
 def merge_data(
@@ -154,19 +419,26 @@ def merge_data(
     practitioner: str | None,
     business: str | None,
     book_now_url: str | None,
-) -> dict[str, str]:
-    """Every merge field's value; missing values become empty text rather than errors."""
-    data = {
-        "first_name": (first_name or "").strip(),
-        "last_name": (last_name or "").strip(),
+    book_now_problem: str | None = None,
+) -> dict[str, Any]:
+    """Every merge field's value; missing values become empty text rather than errors, and a
+    value that cannot be made (bad zone, bad link) fails only the templates that use it."""
+    data: dict[str, Any] = {
+        "first_name": _one_line(first_name),
+        "last_name": _one_line(last_name),
         "appointment_type": appointment_type or "",
         "practitioner": practitioner or "",
         "business": business or "",
-        "book_now_url": book_now_url or "",
+        "book_now_url": book_now_url or (Unavailable(book_now_problem) if book_now_problem else ""),
         "appointment_start": "",
         "appointment_date": "",
         "appointment_time": "",
     }
     if starts_at is not None:
-        data.update(format_start(starts_at, time_zone))
+        problem = zone_problem(time_zone)
+        if problem is None:
+            data.update(format_start(starts_at, time_zone))
+        else:
+            data.update({key: Unavailable(problem) for key in
+                         ("appointment_start", "appointment_date", "appointment_time")})
     return data

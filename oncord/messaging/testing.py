@@ -92,6 +92,8 @@ class FakeTwilio:
     violations: list[str] = field(default_factory=list)
     # Scripted answers for the next requests: (status, body) pairs, used before accepting.
     script: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # Numbers Twilio refuses for good (21610, the recipient replied STOP), like an SMTP 550.
+    refuse_numbers: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -114,6 +116,7 @@ class FakeTwilio:
             self.received.clear()
             self.violations.clear()
             self.script.clear()
+            self.refuse_numbers.clear()
 
     def _error(self, status: int, code: int, message: str) -> tuple[int, dict[str, Any]]:
         return status, {"code": code, "message": message,
@@ -149,6 +152,8 @@ class FakeTwilio:
         with self._lock:
             if self.script:
                 return self.script.pop(0)
+            if to in self.refuse_numbers:
+                return self._error(400, 21610, "Attempt to send to unsubscribed recipient")
             sid = f"SM{next(self._ids):032x}"
             message = ReceivedSms(sid, to, body, form.get("From"), form.get("MessagingServiceSid"))
             self.received.append(message)
@@ -213,11 +218,24 @@ class SmtpSink:
         self.received: list[ReceivedEmail] = []
         # Replies for the next DATA commands, e.g. "451 4.3.0 Try again later".
         self.refuse: list[str] = []
+        # Replies to RCPT TO for these addresses, e.g. {"gone@x.example": "550 5.1.1 No such user"}.
+        self.refuse_recipients: dict[str, str] = {}
         self._lock = threading.Lock()
         self.port = free_port()
         self.host = "127.0.0.1"
         self._controller = Controller(self, hostname=self.host, port=self.port)
         self._controller.start()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        """Accept the recipient unless a refusal is scripted for that address."""
+        with self._lock:
+            refusal = self.refuse_recipients.get(address)
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Keep the message (or answer with a scripted refusal)."""
@@ -233,6 +251,7 @@ class SmtpSink:
         with self._lock:
             self.received.clear()
             self.refuse.clear()
+            self.refuse_recipients.clear()
 
     def stop(self) -> None:
         """Stop the server."""

@@ -18,13 +18,21 @@ def _serializer(secret_key: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt=_SALT)
 
 
-def make_token(secret_key: str, contact_id: int, channel: str, campaign_id: int | None = None) -> str:
+_TEST = "t"
+
+
+def make_token(
+    secret_key: str, contact_id: int, channel: str, campaign_id: int | None = None, *, test: bool = False
+) -> str:
     """A short signed token naming the contact and channel (it never expires: links must keep working).
 
     A campaign's e-mail also names the campaign, so its report can count who unsubscribed from it.
+    A test message's token is marked as such: following it changes nobody's consent.
     """
     value: list[int | str] = [contact_id, _CHANNEL_CODES[channel]]
-    if campaign_id is not None:
+    if test:
+        value.append(_TEST)
+    elif campaign_id is not None:
         value.append(campaign_id)
     return _serializer(secret_key).dumps(value)
 
@@ -39,10 +47,16 @@ def _read(secret_key: str, token: str) -> list[object] | None:
         or len(value) not in (2, 3)
         or not isinstance(value[0], int)
         or value[1] not in _CODE_CHANNELS
-        or (len(value) == 3 and not isinstance(value[2], int))
+        or (len(value) == 3 and not isinstance(value[2], int) and value[2] != _TEST)
     ):
         return None
     return value
+
+
+def is_test_token(secret_key: str, token: str) -> bool:
+    """Whether a valid token came from a test message (it must change nothing)."""
+    value = _read(secret_key, token)
+    return value is not None and len(value) == 3 and value[2] == _TEST
 
 
 def read_token(secret_key: str, token: str) -> tuple[int, str] | None:
@@ -56,14 +70,23 @@ def read_token(secret_key: str, token: str) -> tuple[int, str] | None:
 def token_campaign(secret_key: str, token: str) -> int | None:
     """The campaign a valid token names, or None (automations' links and plain links name none)."""
     value = _read(secret_key, token)
-    return value[2] if value is not None and len(value) == 3 else None  # type: ignore[return-value]
+    if value is None or len(value) != 3 or value[2] == _TEST:
+        return None
+    return value[2]  # type: ignore[return-value]
 
 
 def unsubscribe_url(
-    base_url: str, secret_key: str, contact_id: int, channel: str, campaign_id: int | None = None
+    base_url: str,
+    secret_key: str,
+    contact_id: int,
+    channel: str,
+    campaign_id: int | None = None,
+    *,
+    test: bool = False,
 ) -> str:
-    """The public link that unsubscribes this contact from this channel."""
-    return f"{base_url.rstrip('/')}/u/{make_token(secret_key, contact_id, channel, campaign_id)}"
+    """The public link that unsubscribes this contact from this channel (a test's link: nobody)."""
+    token = make_token(secret_key, contact_id, channel, campaign_id, test=test)
+    return f"{base_url.rstrip('/')}/u/{token}"
 
 
 def unsubscribe(

@@ -6,7 +6,7 @@ from oncord.models.automations import Automation, AutomationSend, Channel, SendS
 from oncord.models.campaigns import Campaign, CampaignRecipient, CampaignState, RecipientState
 from oncord.models.cliniko_connection import ClinikoConnection, SyncCursor
 from oncord.models.contacts import ConsentChange, ConsentSource, Contact, MarketingStatus
-from oncord.models.messaging import MessagingSettings, OutboxMessage
+from oncord.models.messaging import FrequencySlot, MessagingSettings, OutboxMessage
 from oncord.models.pages import ClinicSettings, Page
 from oncord.models.patient_changes import ChangeStatus, PatientChange
 from oncord.models.sync_runs import SyncRun, SyncRunStatus
@@ -31,6 +31,7 @@ __all__ = [
     "ConsentSource",
     "Contact",
     "MarketingStatus",
+    "FrequencySlot",
     "MessagingSettings",
     "OutboxMessage",
     "Page",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncord.db import Base
@@ -31,6 +31,11 @@ class MessagingSettings(Base):
             "sms_quiet_end IS NULL OR (sms_quiet_end >= 0 AND sms_quiet_end < 1440)",
             name="sms_quiet_end",
         ),
+        CheckConstraint(
+            "(frequency_cap_messages IS NULL AND frequency_cap_days IS NULL) OR "
+            "(frequency_cap_messages BETWEEN 1 AND 100 AND frequency_cap_days BETWEEN 1 AND 365)",
+            name="frequency_cap",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,7 +49,31 @@ class MessagingSettings(Base):
     email_quiet_end: Mapped[int | None]
     sms_quiet_start: Mapped[int | None]
     sms_quiet_end: Mapped[int | None]
+    # At most this many marketing messages per contact (e-mail and SMS together) per rolling
+    # window of this many days; both empty: no cap (the default).
+    frequency_cap_messages: Mapped[int | None]
+    frequency_cap_days: Mapped[int | None]
     updated_at: Mapped[datetime | None]
+
+
+class FrequencySlot(Base):
+    """One of a contact's N marketing-message slots under the frequency cap.
+
+    A marketing message takes a free slot (never taken, or taken before the window) with a unique
+    insert or a compare-and-set, in the transaction that claims the message, so two workers can
+    never put more than N messages in one contact's window.
+    """
+
+    __tablename__ = "frequency_slots"
+    __table_args__ = (UniqueConstraint("contact_id", "slot", name="uq_frequency_slots_contact_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    slot: Mapped[int]
+    # When the message holding it was claimed; None once released (the message was not sent).
+    taken_at: Mapped[datetime | None]
+    # The message holding it, e.g. "campaign-recipient:12".
+    reference: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class OutboxMessage(Base):

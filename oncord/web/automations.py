@@ -16,7 +16,7 @@ from oncord.context import clock, settings
 from oncord.db import get_database, get_session
 from oncord.forms.automations import MAX_SMS_TEMPLATE, AutomationForm, ToggleForm
 from oncord.messaging.profile import load_profile, sms_backend
-from oncord.messaging.templates import MERGE_FIELDS
+from oncord.messaging.templates import MERGE_FIELDS, check_template
 from oncord.models import AppointmentType, Automation, Contact, Practitioner, SendState
 from oncord.web.auth import require_login
 from oncord.web.htmx import redirect_to, render_fragment, render_page, wants_fragment
@@ -95,6 +95,17 @@ def _enable_problem(automation: Automation) -> str | None:
     if automation.send_email and not load_profile(get_session(), settings()).email_ready:
         return ("E-mails need a sender name and address first. An admin can set them in "
                 "Settings → Messaging.")
+    # A template that cannot be filled in (checked against a sample contact and appointment) is
+    # never turned on: edit it first.
+    parts: list[tuple[str, str | None]] = []
+    if automation.send_email:
+        parts += [("Subject", automation.email_subject), ("E-mail", automation.email_body)]
+    if automation.send_sms:
+        parts.append(("SMS", automation.sms_body))
+    for label, source in parts:
+        problems = check_template(source or "")
+        if problems:
+            return f"It stays off: {label}: {problems[0]} Edit the automation to fix it."
     return None
 
 

@@ -24,8 +24,16 @@ from oncord.campaigns.audience import (
     count_and_sample,
     describe,
     reason_text,
+    recipients_query,
 )
-from oncord.campaigns.compose import CAMPAIGN_MERGE_FIELDS, Content, preview, send_test, sms_count
+from oncord.campaigns.compose import (
+    CAMPAIGN_MERGE_FIELDS,
+    Content,
+    content_problems,
+    preview,
+    send_test,
+    sms_count,
+)
 from oncord.campaigns.report import (
     list_campaigns,
     progress,
@@ -40,6 +48,7 @@ from oncord.context import clock, settings
 from oncord.db import get_database, get_session
 from oncord.forms.campaigns import MAX_CONDITIONS, CampaignForm, ScheduleForm
 from oncord.jobs.enqueue import drop_job, enqueue_round
+from oncord.messaging.frequency import capped_count
 from oncord.messaging.profile import load_profile, sms_backend
 from oncord.models import (
     Campaign,
@@ -153,7 +162,18 @@ def _audience_view(form: CampaignForm) -> dict[str, Any]:
         "channel": channel,
         "reason_text": reason_text,
         "receive": RECEIVE,
+        **_frequency_view(audience, channel, now, zone),
     }
+
+
+def _frequency_view(audience: Audience, channel: str, now: datetime, zone: str) -> dict[str, Any]:
+    # With a frequency cap on, the preview says so and how many would be skipped by it right now.
+    db = get_session()
+    cap = load_profile(db, settings()).frequency_cap
+    if cap is None:
+        return {"frequency_cap": None, "frequency_capped": 0}
+    receivers = recipients_query(audience, channel, now, zone)
+    return {"frequency_cap": cap.label, "frequency_capped": capped_count(db, cap, receivers, now)}
 
 
 def _editor(form: CampaignForm, campaign: Campaign | None, *, status: int = 200) -> Response:
@@ -409,6 +429,7 @@ def _audience_view_for(campaign: Campaign) -> dict[str, Any]:
         "channel": campaign.channel,
         "reason_text": reason_text,
         "receive": RECEIVE,
+        **_frequency_view(_audience_of(campaign), campaign.channel, now, zone),
     }
 
 
@@ -432,6 +453,14 @@ def _enqueue(campaign: Campaign) -> str | None:
     return None
 
 
+def _template_problem(campaign: Campaign) -> str | None:
+    # A template that cannot be filled in is never sent: fix it first (shown as the flash).
+    problems = content_problems(Content.of(campaign))
+    if not problems:
+        return None
+    return "Not sent: " + " ".join(problems) + " Edit the campaign to fix it."
+
+
 def _after_action(campaign: Campaign, message: str, problem: str | None = None) -> Response:
     if problem:
         flash(problem, "error")
@@ -447,6 +476,9 @@ def send_now(campaign_id: int) -> Response:
     campaign = get_campaign_or_404(db, campaign_id)
     old_job = campaign.job_id
     now = clock().now()
+    blocked = _template_problem(campaign)
+    if blocked:
+        return _after_action(campaign, "", blocked)
     if not lifecycle.schedule(db, campaign, now, now):
         abort(409, "This campaign has already started.")
     db.commit()
@@ -466,6 +498,8 @@ def schedule(campaign_id: int) -> Response:
         when = form.moment(_zone())
         if when <= now:
             form.send_time.errors = [*form.send_time.errors, "Choose a time in the future, or use Send now."]
+        elif blocked := _template_problem(campaign):
+            return _after_action(campaign, "", blocked)
         else:
             old_job = campaign.job_id
             if not lifecycle.schedule(db, campaign, when, now):

@@ -33,7 +33,7 @@ from oncord.messaging.inbound import (
 from oncord.messaging.profile import email_backend, load_profile, public_base_url, settings_row, sms_backend
 from oncord.messaging.quiet_hours import parse_hhmm
 from oncord.messaging.sms import mobile_number
-from oncord.messaging.unsubscribe import read_token, token_campaign, unsubscribe
+from oncord.messaging.unsubscribe import is_test_token, read_token, token_campaign, unsubscribe
 from oncord.models import Contact, OutboxMessage
 from oncord.web.auth import require_admin, require_login
 from oncord.web.htmx import redirect_to, render_page
@@ -66,9 +66,28 @@ def _sender_name() -> str:
     return load_profile(get_session(), settings()).sender_name or "this clinic"
 
 
+TEST_MESSAGE = "This was a test message; nobody was unsubscribed."
+
+
+def _test_link(token: str, *, one_click: bool = False) -> Response | None:
+    # A test message's link is inert: it shows what happened and changes no one's consent.
+    if not is_test_token(settings().secret_key, token):
+        return None
+    if one_click:
+        return make_response(TEST_MESSAGE, 200, {"Content-Type": "text/plain; charset=utf-8"})
+    response = make_response(render_template(
+        "messaging/unsubscribe.html", token=token, sender=_sender_name(), test_message=TEST_MESSAGE,
+    ))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @public.get("/u/<token>")
 def unsubscribe_page(token: str) -> Response:
     """Asks to confirm with one button (links are opened by mail scanners; a GET changes nothing)."""
+    inert = _test_link(token)
+    if inert is not None:
+        return inert
     contact, channel = _contact_for(token)
     response = make_response(render_template(
         "messaging/unsubscribe.html", token=token, channel_words=CHANNEL_WORDS[channel],
@@ -82,6 +101,9 @@ def unsubscribe_page(token: str) -> Response:
 @csrf.exempt
 def unsubscribe_post(token: str) -> Response:
     """Unsubscribe at once: the confirm button, or a mail client's RFC 8058 one-click POST."""
+    inert = _test_link(token, one_click=request.form.get("List-Unsubscribe") == "One-Click")
+    if inert is not None:
+        return inert
     contact, channel = _contact_for(token)
     db = get_session()
     if unsubscribe(db, contact, channel, clock()):
@@ -161,6 +183,7 @@ def edit() -> Response:
         "sender_name": row.sender_name, "sender_email": row.sender_email,
         "reply_to_email": row.reply_to_email,
         "sender_details": row.sender_details, **MessagingSettingsForm.quiet_data(row),
+        "frequency_cap_messages": row.frequency_cap_messages, "frequency_cap_days": row.frequency_cap_days,
     })
     return _settings_page(form)
 
@@ -180,6 +203,8 @@ def save() -> Response:
     for name in ("email_quiet_start", "email_quiet_end", "sms_quiet_start", "sms_quiet_end"):
         value = getattr(form, name).data
         setattr(row, name, parse_hhmm(value) if value else None)
+    row.frequency_cap_messages = form.frequency_cap_messages.data
+    row.frequency_cap_days = form.frequency_cap_days.data
     row.updated_at = clock().now()
     db.commit()
     flash("Messaging settings saved. They apply to the next message sent.", "success")

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from oncord import context
 from oncord.automations.dispatcher import STUCK_MESSAGE
 from oncord.automations.dispatcher import dispatch as run_dispatch
-from oncord.automations.sender import BatchSender, Transports
+from oncord.automations.sender import BatchSender
 from oncord.db import get_database
 from oncord.jobs.automation_jobs import batch_sender, ensure_dispatch_schedule
 from oncord.jobs.enqueue import DISPATCH_JOB, dispatch_job_id, schedule_next_dispatch
 from oncord.messaging.errors import UnknownOutcome
+from oncord.messaging.pipeline import Transports
 from oncord.messaging.profile import make_sms_provider
 from oncord.models import ActivityEvent, AutomationSend
 from oncord.queue import get_queue

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from oncord.jobs.automation_jobs import DISPATCH_JOB
+from oncord.jobs.enqueue import DISPATCH_JOB
 from oncord.queue import get_queue
 from tests.automations.conftest import contact_of, iso
 from tests.automations.helpers import make_automation, sends

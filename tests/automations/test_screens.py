@@ -7,7 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from oncord.models import Automation, AutomationSend, Business, MessagingSettings
+from oncord.models import (
+    Automation,
+    AutomationSend,
+    Business,
+    ConsentChange,
+    MessagingSettings,
+    PatientChange,
+)
 from tests.automations.helpers import make_automation
 from tests.factories import make_appointment, make_appointment_type, make_contact, make_practitioner
 from tests.fixtures.messaging import SENDER_EMAIL
@@ -159,6 +166,33 @@ def test_send_me_a_test_reaches_the_staff_member(staff, db_session, smtp_sink, f
     assert fake_twilio.received[0].body.startswith("Hi Olivia")
 
 
+def test_a_test_sends_unsubscribe_link_unsubscribes_nobody(
+    staff, db_session, clock, smtp_sink, fake_twilio
+) -> None:
+    """A test message filled in for a real patient: its unsubscribe and opt-out links change nothing."""
+    contact = make_contact(db_session, clock, first_name="Mia", email="mia@example.com", phone="0412 111 222",
+                           email_marketing_status="subscribed", sms_marketing_status="subscribed",
+                           cliniko_patient_id="777")
+    db_session.commit()
+    form = {**NEW_FORM, "send_sms": "y", "sms_body": "Hi {{ first_name }}",
+            "preview_contact": str(contact.id), "test_email": "reception@clinic.example",
+            "test_phone": "0412 999 888"}
+    html = staff.post("/automations/test-send", form).get_data(as_text=True)
+    assert "Test e-mail sent" in html and "Test SMS sent" in html
+    email_link = smtp_sink.received[0].message["List-Unsubscribe"].strip().strip("<>")
+    sms_link = re.search(r"Opt out: (\S+)", fake_twilio.received[0].body).group(1)
+    for link in (email_link, sms_link):
+        path = "/u/" + link.rsplit("/u/", 1)[1]
+        assert "This was a test message; nobody was unsubscribed" in staff.get(path).text
+        assert "This was a test message; nobody was unsubscribed" in staff.post(path).text
+        one_click = staff.post(path, data={"List-Unsubscribe": "One-Click"})
+        assert one_click.text == "This was a test message; nobody was unsubscribed."
+    db_session.expire_all()
+    assert (contact.email_marketing_status, contact.sms_marketing_status) == ("subscribed", "subscribed")
+    assert db_session.scalars(select(ConsentChange)).all() == []
+    assert db_session.scalars(select(PatientChange)).all() == []
+
+
 def test_send_log_shows_reasons_and_pages(staff, db_session, clock) -> None:
     """Each send with its outcome in words; "Load more" brings the next page."""
     automation = make_automation(db_session, clock)
@@ -261,3 +295,44 @@ def test_an_email_automation_cannot_be_turned_on_without_a_sender(staff, db_sess
     assert "Settings → Messaging" in row and "Turn on" in row
     db_session.expire_all()
     assert db_session.get(Automation, automation.id).enabled is False
+
+
+def test_a_template_that_fails_on_the_sample_is_refused_on_save_and_cannot_be_turned_on(
+    staff, db_session, clock
+) -> None:
+    """Division by zero, include, a loop bomb: back on the form with the line; a stored one stays off."""
+    for body, words in [
+        ("Hi\n{{ 1/0 }}", "Line 2: The template could not be filled in: it divides by zero."),
+        ("{% include 'x' %}", "{% include %} is not available in messages"),
+        ("{% for i in range(999) %}{% for j in range(999) %}x{% endfor %}{% endfor %}", "repeats too often"),
+    ]:
+        response = staff.post("/automations/new", {**NEW_FORM, "email_body": body})
+        assert response.status_code == 422 and words in response.get_data(as_text=True), body
+    stored = make_automation(db_session, clock, enabled=False, activated_at=None, email_body="Hi {{ 1/0 }}")
+    db_session.commit()
+    row = staff.post(f"/automations/{stored.id}/toggle", {"enabled": "y"}).get_data(as_text=True)
+    assert "divides by zero" in row and "Turn on" in row
+    db_session.expire_all()
+    assert db_session.get(Automation, stored.id).enabled is False
+
+
+def test_the_editor_works_with_a_zone_and_subdomain_that_are_not_real(staff, db_session, clock) -> None:
+    """A bad location zone or Cliniko subdomain: the editor and preview open and say what is wrong."""
+    from tests.factories import make_connection
+
+    make_connection(db_session, clock, subdomain="not a label!", time_zone_identifier="Not/AZone")
+    business = Business(cliniko_id="b9", name="Nowhere", time_zone_identifier="Mars/Olympus_Mons")
+    db_session.add(business)
+    contact = make_contact(db_session, clock, first_name="Mia", email="mia@example.com",
+                           email_marketing_status="subscribed")
+    appointment = make_appointment(db_session, contact, clock.now() + timedelta(hours=20))
+    appointment.business_id = business.id
+    db_session.commit()
+    assert staff.get("/automations/new").status_code == 200
+    form = {**NEW_FORM, "trigger": "upcoming", "timing_amount": "24", "preview_contact": str(contact.id),
+            "email_body": "Hi {{ first_name }}, see you {{ appointment_start }}. {{ book_now_url }}"}
+    response = staff.post("/automations/preview", form)
+    assert response.status_code == 200 and "time zone" in response.get_data(as_text=True)
+    form["email_body"] = "Book: {{ book_now_url }}"
+    response = staff.post("/automations/preview", form)
+    assert response.status_code == 200 and "Book Now link cannot be made" in response.get_data(as_text=True)

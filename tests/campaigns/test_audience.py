@@ -100,11 +100,11 @@ def _reason(c: Contact, channel: str) -> str:
     if status == "unsubscribed":
         return "unsubscribed"
     if c.archived_at is not None:
-        return "archived"
+        return "contact_archived"
     if status != "subscribed":
-        return "not_subscribed"
+        return "no_consent"
     if not _filled(c.email if channel == "email" else c.phone):
-        return "no_address"
+        return "no_email" if channel == "email" else "no_mobile"
     return RECEIVE
 
 

@@ -192,7 +192,11 @@ def test_a_test_send_goes_to_me_and_its_link_unsubscribes_nobody(staff, db_sessi
     (email,) = smtp_sink.received
     assert email.rcpt_tos == ("me@clinic.example",) and email.message["Subject"] == "[Test] Hello Ada"
     link = email.message["List-Unsubscribe"].strip().strip("<>")
-    assert staff.post(link.split("example", 1)[1]).status_code == 404
+    path = link.split("example", 1)[1]
+    page = staff.post(path)
+    assert page.status_code == 200 and "This was a test message; nobody was unsubscribed" in page.text
+    one_click = staff.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert one_click.text == "This was a test message; nobody was unsubscribed."
     assert fresh_contact_status(db_session, people["Ada"].id) == "subscribed"
 
 
@@ -316,3 +320,33 @@ def test_editor_wires_the_sms_counter_and_the_preview_picker_for_htmx(staff, db_
     assert re.search(r'<textarea[^>]*hx-post="/campaigns/sms-counter"', page)
     assert re.search(r'<select[^>]*hx-post="/campaigns/preview"[^>]*|<select[^>]*hx-trigger="change"', page)
     assert "hx_post" not in page and "hx_target" not in page
+
+
+def test_a_template_that_fails_on_the_sample_is_refused_and_a_stored_one_cannot_be_sent(
+    staff, messaging_app, db_session, clock
+) -> None:
+    """The editor shows the line and the problem (422); Send now refuses a stored bad template."""
+    bad = post(staff, "/campaigns/new", _form(email_body="Hi {{ first_name }}\n{{ 1/0 }}"), htmx=True)
+    assert bad.status_code == 422
+    assert "Line 2: The template could not be filled in: it divides by zero" in bad.text
+    size = post(staff, "/campaigns/new", _form(email_body="{{ 'a' * 10000000 }}"), htmx=True)
+    assert size.status_code == 422 and "longer than 100,000 characters" in size.text
+    campaign = make_campaign(db_session, clock, email_body="{% include 'x' %}")
+    db_session.commit()
+    post(staff, f"/campaigns/{campaign.id}/send", htmx=True)
+    assert fresh(db_session, campaign.id).state == "draft"
+    assert get_queue(messaging_app).get_job_ids() == []
+    page = staff.get(f"/campaigns/{campaign.id}").text
+    assert "{% include %} is not available" in page
+
+
+def test_the_editor_works_with_a_zone_and_subdomain_that_are_not_real(staff, db_session, clock) -> None:
+    """A bad account zone falls back to the clinic's; a bad subdomain is named in the preview."""
+    from tests.factories import make_connection
+
+    make_connection(db_session, clock, subdomain="not a label!", time_zone_identifier="Not/AZone")
+    _clinic(db_session, clock)
+    db_session.commit()
+    assert staff.get("/campaigns/new?channel=email").status_code == 200
+    preview_page = post(staff, "/campaigns/preview", _form(email_body="Book: {{ book_now_url }}"), htmx=True)
+    assert preview_page.status_code == 200 and "Book Now link cannot be made" in preview_page.text

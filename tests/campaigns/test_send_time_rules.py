@@ -73,9 +73,9 @@ def test_who_is_no_longer_subscribed_when_their_turn_comes_is_skipped(
     rows = {r.contact_id: (r.state, r.reason) for r in recipients(db_session, campaign.id)}
     assert rows == {
         first.id: ("sent", None),
-        to_pending.id: ("skipped", "not_subscribed"),
+        to_pending.id: ("skipped", "no_consent"),
         to_unsubscribed.id: ("skipped", "unsubscribed"),
-        to_archived.id: ("skipped", "archived"),
+        to_archived.id: ("skipped", "contact_archived"),
         last.id: ("sent", None),
     }
 

@@ -13,13 +13,13 @@ PASSWORD = "correct horse battery"
 
 
 def test_outbox_keeps_both_channels_and_staff_can_read_them(app, db_session, clock) -> None:
-    """Demo and test mode default to the outbox; the Outbox page lists what was sent."""
+    """Demo and test mode default to the outbox; the Outbox page lists what was sent, names decoded."""
     settings = context.settings(app)
     database = get_database(app)
     make_email_sender(settings, database, clock).send(
         OutgoingEmail(
             to_address="ava@example.com",
-            to_name="Ava",
+            to_name="Ava Ō'Brien-Renée",
             from_address="hi@clinic.example",
             from_name="Clinic",
             subject="Your visit",
@@ -35,7 +35,8 @@ def test_outbox_keeps_both_channels_and_staff_can_read_them(app, db_session, clo
     token = page.split('"X-CSRFToken": "')[1].split('"')[0]
     client.post("/login", data={"email": "desk@clinic.example", "password": PASSWORD, "csrf_token": token})
     html = client.get("/messages/outbox").get_data(as_text=True)
-    assert "Your visit" in html and "Ava &lt;ava@example.com&gt;" in html
+    assert "Your visit" in html and "Ava Ō&#39;Brien-Renée &lt;ava@example.com&gt;" in html
+    assert "=?utf-8?" not in html
     assert "+61412345678" in html and "1 segment" in html
     only_sms = client.get("/messages/outbox?channel=sms", headers={"HX-Request": "true"}).get_data(
         as_text=True

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from oncord import context
 from oncord.contacts.editing import update_contact
+from oncord.jobs.sync_jobs import ensure_push_scheduled
 from oncord.messaging.unsubscribe import make_token, unsubscribe
 from oncord.models import ConsentChange, ConsentSource, Contact, PatientChange
-from oncord.sync.service import ensure_push_scheduled
 from tests.sync.test_push import _patient
 
 CHANNELS = ("email", "sms")

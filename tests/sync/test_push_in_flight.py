@@ -14,8 +14,8 @@ from sqlalchemy import select
 from oncord import context
 from oncord.contacts.editing import update_contact
 from oncord.db import get_database
+from oncord.jobs.sync_jobs import run_push
 from oncord.models import ChangeStatus, Contact, PatientChange
-from oncord.sync.service import run_push
 from tests.fixtures.cliniko import pull_in_process
 from tests.sync.in_flight import PatchHook
 from tests.sync.test_push import _patient
