@@ -33,7 +33,7 @@ from oncord.automations.rules import (
 from oncord.automations.status import add_outcome_events, transition
 from oncord.clock import Clock
 from oncord.config import Settings
-from oncord.db import Database
+from oncord.db import Database, table_of
 from oncord.integration import active_connection
 from oncord.messaging.errors import MessageProblem, NotConfigured, SendError, as_send_error, failure_text
 from oncord.messaging.frequency import release_slot, take_slot
@@ -237,7 +237,7 @@ class BatchSender:
         result: BatchResult,
     ) -> list[_Claim]:
         """Write every decision with compare-and-set; return the claims this worker won."""
-        table = AutomationSend.__table__
+        table = table_of(AutomationSend)
         if not_due:
             session.execute(
                 update(table)
@@ -399,7 +399,7 @@ class BatchSender:
     def _record(self, session: Session, outcomes: list[tuple[_Claim, str, dict[str, Any]]],
                 result: BatchResult) -> None:
         """Store the outcomes (only over this worker's own `sending` claims) and their feed entries."""
-        table = AutomationSend.__table__
+        table = table_of(AutomationSend)
         groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
         for claim, state, values in outcomes:
             key = (state, tuple(sorted(values)))
