@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from oncord.automations.planner import PlanResult, plan
@@ -84,7 +84,7 @@ def fail_stuck(session: Session, now: datetime) -> int:
     return len(rows)
 
 
-def _claimable(now: datetime) -> object:
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(AutomationSend.state == SendState.PENDING.value, AutomationSend.due_at <= now),
         and_(AutomationSend.state == SendState.QUEUED.value, AutomationSend.queued_at < now - REQUEUE_AFTER),

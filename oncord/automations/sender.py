@@ -167,6 +167,8 @@ class BatchSender:
         waits: list[tuple[AutomationSend, Verdict]] = []
         failures: list[tuple[AutomationSend, str]] = []
         ready: list[tuple[AutomationSend, AutomationSpec, Contact, RenderedMessage]] = []
+        appointment: Appointment | None
+        contact: Contact | None
         for send, appointment, contact in rows:
             if send.state not in OPEN_STATES:
                 result.not_ours += 1
@@ -405,14 +407,14 @@ class BatchSender:
             key = (state, tuple(sorted(values)))
             params = {"b_id": claim.send.id, **{f"b_{k}": v for k, v in values.items()}}
             groups.setdefault(key, []).append(params)
-        for (state, columns), params in groups.items():
+        for (state, columns), batch in groups.items():
             statement = (
                 update(table)
                 .where(table.c.id == bindparam("b_id"), table.c.state == SendState.SENDING.value,
                        table.c.claimed_by == self.worker_id)
                 .values(state=state, **{c: bindparam(f"b_{c}") for c in columns})
             )
-            session.execute(statement, params)
+            session.execute(statement, batch)
         now = self.clock.now()
         finished: dict[int, tuple[AutomationSpec, list[_Row]]] = {}
         for claim, state, values in outcomes:

@@ -117,7 +117,7 @@ def start(session: Session, campaign: Campaign, now: datetime, time_zone: str) -
 def resolve_strays(session: Session, campaign: Campaign, now: datetime) -> int:
     """Fail rows a dead worker left "sending" (only the lock holder may call this); return how many."""
     table = table_of(CampaignRecipient)
-    rows = fail_stuck(session, table, table.c.campaign_id == campaign.id, now,  # type: ignore[arg-type]
+    rows = fail_stuck(session, table, table.c.campaign_id == campaign.id, now,
                       table.c.id, table.c.contact_id, table.c.error)
     for row in rows:
         session.add(_event(campaign, row, ActivityKind.MESSAGE_FAILED.value, now, error=row.error))

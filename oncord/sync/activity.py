@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import RowMapping, select
 from sqlalchemy.orm import Session
 
 from oncord.db import table_of
@@ -14,7 +14,7 @@ from oncord.models import ActivityEvent, ActivityKind, Appointment
 from oncord.sync.bulk import insert_ignoring_duplicates
 
 
-def appointment_events(appointment: Mapping[str, Any], now: datetime) -> list[dict[str, Any]]:
+def appointment_events(appointment: Mapping[str, Any] | RowMapping, now: datetime) -> list[dict[str, Any]]:
     """The feed entries an appointment in this state should have (without contact/ids)."""
     events: list[tuple[ActivityKind, datetime | None]] = [
         (ActivityKind.APPOINTMENT_BOOKED, appointment.get("cliniko_created_at") or appointment["starts_at"])
@@ -34,13 +34,13 @@ def appointment_events(appointment: Mapping[str, Any], now: datetime) -> list[di
 
 
 def record_appointment_events(
-    session: Session, appointments: Iterable[Mapping[str, Any]], now: datetime
+    session: Session, appointments: Iterable[Mapping[str, Any]] | Sequence[RowMapping], now: datetime
 ) -> None:
     """Add the missing feed entries of these appointments (rows need id and contact_id)."""
     insert_ignoring_duplicates(session, table_of(ActivityEvent), appointment_event_rows(appointments, now))
 
 
-def appointment_event_rows(appointments: Iterable[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
+def appointment_event_rows(appointments: Iterable[Mapping[str, Any]] | Sequence[RowMapping], now: datetime) -> list[dict[str, Any]]:
     """The activity_events rows these appointments should have (rows need id and contact_id)."""
     rows: list[dict[str, Any]] = []
     for appointment in appointments:
