@@ -40,7 +40,9 @@ def record_appointment_events(
     insert_ignoring_duplicates(session, table_of(ActivityEvent), appointment_event_rows(appointments, now))
 
 
-def appointment_event_rows(appointments: Iterable[Mapping[str, Any]] | Sequence[RowMapping], now: datetime) -> list[dict[str, Any]]:
+def appointment_event_rows(
+    appointments: Iterable[Mapping[str, Any]] | Sequence[RowMapping], now: datetime
+) -> list[dict[str, Any]]:
     """The activity_events rows these appointments should have (rows need id and contact_id)."""
     rows: list[dict[str, Any]] = []
     for appointment in appointments:
