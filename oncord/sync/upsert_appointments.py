@@ -35,11 +35,14 @@ def upsert_appointments(
         )
     }
     patient_ids = {a.patient_id for a in appointments if a.patient_id}
-    contacts = dict(
-        session.execute(
+    # The IN filter excludes NULL patient ids, so every key is a str.
+    contacts = {
+        patient_id: contact_id
+        for patient_id, contact_id in session.execute(
             select(Contact.cliniko_patient_id, Contact.id).where(Contact.cliniko_patient_id.in_(patient_ids))
         ).all()
-    )
+        if patient_id is not None
+    }
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for appointment in by_id.values():
