@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-sqlite test-postgresql venv lint mutation mutation-report
+.PHONY: run test test-sqlite test-postgresql venv lint typecheck mutation mutation-report
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test-postgresql: venv
 
 lint: venv
 	$(BIN)/ruff check .
+
+# mypy (pinned in pyproject.toml) over oncord/, app.py and worker.py, configured in [tool.mypy].
+typecheck: venv
+	$(BIN)/mypy
 
 # Mutation testing of the modules that keep the product's promises ([tool.mutmut] in pyproject.toml).
 # Not part of CI. One worker: the tests share one Redis db, which each test flushes.

@@ -33,7 +33,7 @@ DEMO_PASSWORD = "demo-clinic-2026"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _ensure_admin(app) -> None:  # type: ignore[no-untyped-def]
+def _ensure_admin(app) -> None:
     with get_database(app).session() as session:
         if session.scalars(select(User).where(User.email == DEMO_EMAIL)).first() is None:
             session.add(
@@ -48,7 +48,7 @@ def _ensure_admin(app) -> None:  # type: ignore[no-untyped-def]
             session.commit()
 
 
-def _seed_clinic_settings(session, connection, clock) -> None:  # type: ignore[no-untyped-def]
+def _seed_clinic_settings(session, connection, clock) -> None:
     """A sender and a bookings address, so automations and the Book Now page work at once."""
     name = connection.account_name or "Demo clinic"
     sender = settings_row(session)

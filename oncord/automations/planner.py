@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from oncord.automations.reasons import Reason
 from oncord.automations.rules import DNA_MAX_AGE, LATE_LIMIT, AutomationSpec
 from oncord.automations.status import add_outcome_events
-from oncord.db import UTCDateTime
+from oncord.db import UTCDateTime, table_of
 from oncord.models import Appointment, Automation, AutomationSend, SendState, Trigger
 
 _COLUMNS = (
@@ -195,7 +195,7 @@ def _insert(session: Session, spec: AutomationSpec, firings: list[Firing], now: 
                     "updated_at": now,
                 }
             )
-    table = AutomationSend.__table__
+    table = table_of(AutomationSend)
     inserted: list[Any] = []
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]

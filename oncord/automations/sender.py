@@ -33,7 +33,7 @@ from oncord.automations.rules import (
 from oncord.automations.status import add_outcome_events, transition
 from oncord.clock import Clock
 from oncord.config import Settings
-from oncord.db import Database
+from oncord.db import Database, table_of
 from oncord.integration import active_connection
 from oncord.messaging.errors import MessageProblem, NotConfigured, SendError, as_send_error, failure_text
 from oncord.messaging.frequency import release_slot, take_slot
@@ -167,6 +167,8 @@ class BatchSender:
         waits: list[tuple[AutomationSend, Verdict]] = []
         failures: list[tuple[AutomationSend, str]] = []
         ready: list[tuple[AutomationSend, AutomationSpec, Contact, RenderedMessage]] = []
+        appointment: Appointment | None
+        contact: Contact | None
         for send, appointment, contact in rows:
             if send.state not in OPEN_STATES:
                 result.not_ours += 1
@@ -237,7 +239,7 @@ class BatchSender:
         result: BatchResult,
     ) -> list[_Claim]:
         """Write every decision with compare-and-set; return the claims this worker won."""
-        table = AutomationSend.__table__
+        table = table_of(AutomationSend)
         if not_due:
             session.execute(
                 update(table)
@@ -399,20 +401,20 @@ class BatchSender:
     def _record(self, session: Session, outcomes: list[tuple[_Claim, str, dict[str, Any]]],
                 result: BatchResult) -> None:
         """Store the outcomes (only over this worker's own `sending` claims) and their feed entries."""
-        table = AutomationSend.__table__
+        table = table_of(AutomationSend)
         groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
         for claim, state, values in outcomes:
             key = (state, tuple(sorted(values)))
             params = {"b_id": claim.send.id, **{f"b_{k}": v for k, v in values.items()}}
             groups.setdefault(key, []).append(params)
-        for (state, columns), params in groups.items():
+        for (state, columns), batch in groups.items():
             statement = (
                 update(table)
                 .where(table.c.id == bindparam("b_id"), table.c.state == SendState.SENDING.value,
                        table.c.claimed_by == self.worker_id)
                 .values(state=state, **{c: bindparam(f"b_{c}") for c in columns})
             )
-            session.execute(statement, params)
+            session.execute(statement, batch)
         now = self.clock.now()
         finished: dict[int, tuple[AutomationSpec, list[_Row]]] = {}
         for claim, state, values in outcomes:

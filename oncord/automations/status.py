@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from oncord.db import table_of
 from oncord.models import ActivityEvent, ActivityKind, AutomationSend, SendState
 from oncord.sync.bulk import insert_ignoring_duplicates
 
@@ -70,4 +71,4 @@ def add_outcome_events(session: Session, automation: Any, rows: Iterable[Any], n
                 "created_at": now,
             }
         )
-    insert_ignoring_duplicates(session, ActivityEvent.__table__, events)
+    insert_ignoring_duplicates(session, table_of(ActivityEvent), events)

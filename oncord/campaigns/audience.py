@@ -99,7 +99,9 @@ class Period:
     def from_json(cls, data: dict[str, Any] | None) -> Period:
         """Read back what to_json wrote (unknown kinds read as "any")."""
         data = data or {}
-        kind = data.get("kind") if data.get("kind") in PERIODS else "any"
+        kind = data.get("kind")
+        if not isinstance(kind, str) or kind not in PERIODS:
+            kind = "any"
         return cls(
             kind=kind,
             days=_int_or_none(data.get("days")),

@@ -31,7 +31,7 @@ from oncord.campaigns.audience import Audience, clinic_time_zone, recipients_que
 from oncord.campaigns.compose import Content, render_message
 from oncord.clock import Clock, utc
 from oncord.config import Settings
-from oncord.db import Database, UTCDateTime
+from oncord.db import Database, UTCDateTime, table_of
 from oncord.messaging.eligibility import Reason, check_recipient, reason_text
 from oncord.messaging.errors import (
     InvalidAddress,
@@ -116,8 +116,8 @@ def start(session: Session, campaign: Campaign, now: datetime, time_zone: str) -
 
 def resolve_strays(session: Session, campaign: Campaign, now: datetime) -> int:
     """Fail rows a dead worker left "sending" (only the lock holder may call this); return how many."""
-    table = CampaignRecipient.__table__
-    rows = fail_stuck(session, table, table.c.campaign_id == campaign.id, now,  # type: ignore[arg-type]
+    table = table_of(CampaignRecipient)
+    rows = fail_stuck(session, table, table.c.campaign_id == campaign.id, now,
                       table.c.id, table.c.contact_id, table.c.error)
     for row in rows:
         session.add(_event(campaign, row, ActivityKind.MESSAGE_FAILED.value, now, error=row.error))

@@ -16,6 +16,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import click
@@ -363,14 +364,12 @@ def bench_audience_command(
     for label, channel, audience in audiences:
         with database.session() as session:
             counts = breakdown(session, audience, channel, now, ZONE)
-            count_ms = _time(lambda s=session, a=audience, c=channel: breakdown(s, a, c, now, ZONE), repeat)
-            widget_ms = _time(
-                lambda s=session, a=audience, c=channel: count_and_sample(s, a, c, now, ZONE), repeat
-            )
+            count_ms = _time(partial(breakdown, session, audience, channel, now, ZONE), repeat)
+            widget_ms = _time(partial(count_and_sample, session, audience, channel, now, ZONE), repeat)
             if explain:
                 _explain(session, audience, channel, now, echo)
         form = _form_for(audience, channel)
-        htmx_ms = _time(lambda f=form: _post(client, f), max(5, repeat // 3))
+        htmx_ms = _time(partial(_post, client, form), max(5, repeat // 3))
         p95 = _ms(count_ms, 95)
         worst = max(worst, p95)
         flag = "" if p95 < TARGET_MS else "  (over the 200 ms target)"

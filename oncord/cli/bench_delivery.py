@@ -47,7 +47,7 @@ def bench_contacts(
     poisoned = round(count * poison_percent / 100)
     step = count / poisoned if poisoned else 0
     chosen = {int(n * step) for n in range(poisoned)}
-    contacts = []
+    contacts: list[BenchContact] = []
     for i in range(count):
         email, phone = f"patient{i}@bench.example", f"04{10_000_000 + i:08d}"
         if i in chosen:

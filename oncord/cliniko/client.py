@@ -271,7 +271,8 @@ class ClinikoClient:
         """Prove the key works and return the account and user it belongs to."""
         user = self.get_user()
         settings = self.get_public_settings()
-        account = settings.get("account") if isinstance(settings.get("account"), dict) else {}
+        raw_account = settings.get("account")
+        account: dict[str, Any] = raw_account if isinstance(raw_account, dict) else {}
         names = [user.get("first_name"), user.get("last_name")]
         return ConnectionInfo(
             shard=self.shard,

@@ -12,6 +12,7 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from oncord.db import table_of
 from oncord.models import Appointment, AppointmentType, Contact, Practitioner
 from oncord.sync.patient_fields import MARKETING_FIELDS, SYNCED_FIELDS
 
@@ -38,7 +39,7 @@ def _plain(value: Any) -> Any:
 
 def iter_contacts(session: Session, *, with_appointments: bool) -> Iterator[dict[str, Any]]:
     """Every contact as a dict, in id order, with appointments when asked (streamed)."""
-    table = Contact.__table__
+    table = table_of(Contact)
     contacts = session.execute(
         select(*(table.c[f] for f in CONTACT_FIELDS)).order_by(table.c.id).execution_options(yield_per=BATCH)
     ).mappings()

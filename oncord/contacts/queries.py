@@ -227,7 +227,7 @@ def contact_summary(session: Session, contact: Contact, now: datetime) -> Contac
         )
     )
     outcome = _outcome_expression()
-    counts = dict(
+    counts: dict[str, int] = dict(
         session.execute(
             select(outcome, func.count())
             .where(Appointment.contact_id == contact.id, Appointment.archived_at.is_(None),

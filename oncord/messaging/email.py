@@ -101,7 +101,8 @@ def _header(value: str, name: str) -> str | Header:
 
 def _text(text: str, subtype: str) -> MIMEText:
     # Quoted-printable even for ASCII: it keeps every line under SMTP's 998-octet limit.
-    return MIMEText(text, subtype, _UTF8)
+    # typeshed types _charset as str | None, but MIMEText passes it to set_payload, which takes a Charset.
+    return MIMEText(text, subtype, _UTF8)  # type: ignore[arg-type]
 
 
 def build_mime(email: OutgoingEmail, *, date: str | None = None) -> Message:

@@ -18,6 +18,7 @@ from sqlalchemy import Select, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from oncord.db import table_of
 from oncord.models import FrequencySlot
 
 
@@ -50,7 +51,7 @@ def _insert_for(session: Session, table: Table) -> Any:
 
 def take_slot(session: Session, cap: FrequencyCap, contact_id: int, reference: str, now: datetime) -> bool:
     """Take one of the contact's slots for this message (the caller commits); False when all are in use."""
-    table = FrequencySlot.__table__
+    table = table_of(FrequencySlot)
     free_before = now - cap.window
     used = {
         row.slot: row.taken_at
@@ -84,13 +85,13 @@ def take_slot(session: Session, cap: FrequencyCap, contact_id: int, reference: s
 
 def release_slot(session: Session, reference: str) -> None:
     """Free the slot a message held when it was not sent after all (failed); the caller commits."""
-    table = FrequencySlot.__table__
+    table = table_of(FrequencySlot)
     session.execute(update(table).where(table.c.reference == reference).values(taken_at=None, reference=None))
 
 
 def capped_count(session: Session, cap: FrequencyCap, contact_ids: Select[Any], now: datetime) -> int:
     """How many of these contacts have every slot in use now (a marketing message would be skipped)."""
-    table = FrequencySlot.__table__
+    table = table_of(FrequencySlot)
     in_use = (
         select(table.c.contact_id)
         .where(table.c.contact_id.in_(contact_ids.scalar_subquery()), table.c.slot < cap.messages,

@@ -122,11 +122,11 @@ class Transports:
 
     def email(self) -> EmailSender:
         """The e-mail sender."""
-        return self.get("email")  # type: ignore[no-any-return]
+        return self.get("email")
 
     def sms(self) -> SmsProvider:
         """The SMS provider."""
-        return self.get("sms")  # type: ignore[no-any-return]
+        return self.get("sms")
 
     def send(self, message: RenderedMessage) -> str:
         """Hand one message to its channel's transport; the provider's id for it.

@@ -271,6 +271,8 @@ class AppointmentTable:
             cancellation_note = _json(pools.CANCELLATION_NOTES[(bits >> 17) % len(pools.CANCELLATION_NOTES)])
         else:
             cancellation_note = "null"
+        invoice: int | str
+        note_status: int | str
         if arrived:
             invoice = INVOICE_PAID if (bits >> 8) % 5 else INVOICE_OPEN
             note_status = TREATMENT_NOTE_FINAL if (bits >> 11) % 6 else TREATMENT_NOTE_DRAFT

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -42,7 +43,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _page_through(session: requests.Session, url: str, params: dict[str, object]) -> tuple[int, int, float]:
+def _page_through(session: requests.Session, url: str, params: dict[str, Any]) -> tuple[int, int, float]:
     """Follow `links.next` from the first page; return (pages, records, seconds)."""
     started = time.perf_counter()
     pages = records = 0

@@ -37,11 +37,19 @@ class RowTable:
     renderer: Callable[[RowTable, int, str], dict[str, Any]]
     ref_codecs: dict[str, IdCodec]
 
+    def _getter(self, name: str) -> Callable[[int], Any]:
+        """Read field `name` of row `i` (bound per field, unlike a closure over the loop variable)."""
+
+        def get(i: int) -> Any:
+            return self.rows[i][name]
+
+        return get
+
     def __post_init__(self) -> None:
         columns = {"id": Column(get=lambda i: i, codec=self.codec)}
         for name in self.rows[0]:
             columns[name] = Column(
-                get=(lambda i, name=name: self.rows[i][name]),
+                get=self._getter(name),
                 codec=self.ref_codecs.get(name),
             )
         self.view = TableView(

@@ -200,7 +200,8 @@ def _narrow(table: TableView, filters: Sequence[Filter], size: int) -> Iterable[
     for f in filters:
         column = table.columns[f.field]
         if f.op == "=" and column.codec is not None:
-            wanted = {column.codec.decode(v) for v in f.value} - {None}
+            decoded = {column.codec.decode(v) for v in f.value}
+            wanted = {i for i in decoded if i is not None}
             if f.field == "id":
                 return sorted(i for i in wanted if i < size)
             if column.rows_for is not None:

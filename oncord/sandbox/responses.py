@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response
@@ -43,7 +44,7 @@ def message(text: str, status: int) -> Response:
     return json_response({"message": text}, status)
 
 
-def validation_failed(errors: dict[str, str | None]) -> Response:
+def validation_failed(errors: Mapping[str, str | None]) -> Response:
     """Cliniko's 422 body for a refused write."""
     return json_response({"message": "Validation Failed", "errors": errors}, 422)
 

@@ -36,6 +36,8 @@ class RunningSandbox:
         self.store = store
         self.api_key = api_key
         host = server.server_address[0]
+        if isinstance(host, bytes):  # typeshed allows bytes (AF_UNIX); a TCP server gives str
+            host = host.decode()
         display_host = f"[{host}]" if ":" in host else host
         self.root_url = f"http://{display_host}:{server.server_port}"
         self.base_url = f"{self.root_url}/v1"

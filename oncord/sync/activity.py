@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import RowMapping, select
 from sqlalchemy.orm import Session
 
+from oncord.db import table_of
 from oncord.models import ActivityEvent, ActivityKind, Appointment
 from oncord.sync.bulk import insert_ignoring_duplicates
 
 
-def appointment_events(appointment: Mapping[str, Any], now: datetime) -> list[dict[str, Any]]:
+def appointment_events(appointment: Mapping[str, Any] | RowMapping, now: datetime) -> list[dict[str, Any]]:
     """The feed entries an appointment in this state should have (without contact/ids)."""
     events: list[tuple[ActivityKind, datetime | None]] = [
         (ActivityKind.APPOINTMENT_BOOKED, appointment.get("cliniko_created_at") or appointment["starts_at"])
@@ -33,13 +34,15 @@ def appointment_events(appointment: Mapping[str, Any], now: datetime) -> list[di
 
 
 def record_appointment_events(
-    session: Session, appointments: Iterable[Mapping[str, Any]], now: datetime
+    session: Session, appointments: Iterable[Mapping[str, Any]] | Sequence[RowMapping], now: datetime
 ) -> None:
     """Add the missing feed entries of these appointments (rows need id and contact_id)."""
-    insert_ignoring_duplicates(session, ActivityEvent.__table__, appointment_event_rows(appointments, now))
+    insert_ignoring_duplicates(session, table_of(ActivityEvent), appointment_event_rows(appointments, now))
 
 
-def appointment_event_rows(appointments: Iterable[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
+def appointment_event_rows(
+    appointments: Iterable[Mapping[str, Any]] | Sequence[RowMapping], now: datetime
+) -> list[dict[str, Any]]:
     """The activity_events rows these appointments should have (rows need id and contact_id)."""
     rows: list[dict[str, Any]] = []
     for appointment in appointments:
@@ -68,7 +71,7 @@ def appointment_event_rows(appointments: Iterable[Mapping[str, Any]], now: datet
 
 def record_events_for_appointment_ids(session: Session, ids: list[int], now: datetime) -> None:
     """Add feed entries for appointments already stored (e.g. just linked to their contact)."""
-    table = Appointment.__table__
+    table = table_of(Appointment)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         rows = session.execute(select(table).where(table.c.id.in_(chunk))).mappings().all()
@@ -77,7 +80,7 @@ def record_events_for_appointment_ids(session: Session, ids: list[int], now: dat
 
 def record_finished_since(session: Session, since: datetime | None, now: datetime) -> None:
     """Add "finished" entries for appointments that ended since the last pass, changed or not."""
-    table = Appointment.__table__
+    table = table_of(Appointment)
     query = select(table).where(
         table.c.contact_id.is_not(None),
         table.c.cancelled_at.is_(None),

@@ -80,6 +80,8 @@ def copy_new_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]
     columns = [name for name in rows[0] if name != "id"]
     json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
     driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("COPY needs a live psycopg connection; the pooled connection has none")
     quoted = ", ".join(f'"{name}"' for name in ["id", *columns])
     with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
         for row_id, row in zip(ids, rows, strict=True):

@@ -74,7 +74,7 @@ def upsert_reference(
     """Create or update one page of a reference list."""
     counts = PageCounts(fetched=len(records))
     table = model.__table__
-    existing = dict(
+    existing: dict[str, int] = dict(
         session.execute(
             select(table.c.cliniko_id, table.c.id).where(table.c.cliniko_id.in_([r.id for r in records]))
         ).all()

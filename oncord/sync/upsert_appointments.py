@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from oncord.db import table_of
 from oncord.models import ActivityEvent, Appointment, Contact
 from oncord.sync.activity import appointment_event_rows, record_appointment_events
 from oncord.sync.bulk import can_copy, copy_new_rows, insert_returning_ids, update_by_id
@@ -23,7 +24,7 @@ def upsert_appointments(
     counts = PageCounts(fetched=len(appointments))
     if not appointments:
         return counts
-    table = Appointment.__table__
+    table = table_of(Appointment)
     by_id = {a.id: a for a in appointments}
     existing = {
         row.cliniko_id: row
@@ -34,11 +35,14 @@ def upsert_appointments(
         )
     }
     patient_ids = {a.patient_id for a in appointments if a.patient_id}
-    contacts = dict(
-        session.execute(
+    # The IN filter excludes NULL patient ids, so every key is a str.
+    contacts = {
+        patient_id: contact_id
+        for patient_id, contact_id in session.execute(
             select(Contact.cliniko_patient_id, Contact.id).where(Contact.cliniko_patient_id.in_(patient_ids))
         ).all()
-    )
+        if patient_id is not None
+    }
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for appointment in by_id.values():
@@ -58,7 +62,7 @@ def upsert_appointments(
         for values, new_id in zip(inserts, copy_new_rows(session, table, inserts), strict=True):
             values["id"] = new_id
         # New appointments cannot have feed entries yet, so theirs can be streamed as well.
-        copy_new_rows(session, ActivityEvent.__table__, appointment_event_rows(inserts, now))
+        copy_new_rows(session, table_of(ActivityEvent), appointment_event_rows(inserts, now))
         record_appointment_events(session, updates, now)
         return counts
     new_ids = insert_returning_ids(session, table, inserts, "cliniko_id")

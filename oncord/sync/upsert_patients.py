@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from oncord.db import table_of
 from oncord.models import Appointment, ConsentChange, ConsentSource, Contact
 from oncord.sync.bulk import insert_returning_ids, update_by_id
 from oncord.sync.outbox import protected_fields
@@ -44,7 +45,7 @@ def upsert_patients(
     counts = PageCounts(fetched=len(patients))
     if not patients:
         return counts
-    table = Contact.__table__
+    table = table_of(Contact)
     by_id = {p.id: p for p in patients}
     existing = {
         row.cliniko_patient_id: row
@@ -95,13 +96,13 @@ def upsert_patients(
             if old != new:
                 consent_changes.append(_consent_row(row.id, channel, old, new, now))
 
-    update_by_id(session, Contact.__table__, updates)
-    new_ids = insert_returning_ids(session, Contact.__table__, inserts, "cliniko_patient_id")
+    update_by_id(session, table_of(Contact), updates)
+    new_ids = insert_returning_ids(session, table_of(Contact), inserts, "cliniko_patient_id")
     for cliniko_id, (email_status, sms_status) in new_consent.items():
         consent_changes.append(_consent_row(new_ids[cliniko_id], "email", None, email_status, now))
         consent_changes.append(_consent_row(new_ids[cliniko_id], "sms", None, sms_status, now))
     if consent_changes:
-        session.execute(ConsentChange.__table__.insert(), consent_changes)
+        session.execute(table_of(ConsentChange).insert(), consent_changes)
     counts.linked_ids = _link_waiting_appointments(session, list(by_id))
     return counts
 
@@ -124,7 +125,7 @@ def _unlinked_contacts_by_email(
     wanted = {p.email.lower(): p.id for p in reversed(patients) if p.email and p.id not in existing}
     if not wanted:
         return {}
-    table = Contact.__table__
+    table = table_of(Contact)
     rows = session.execute(
         select(*(table.c[c] for c in _CONTACT_COLUMNS), func.lower(table.c.email).label("email_key"))
         .where(table.c.cliniko_patient_id.is_(None), func.lower(table.c.email).in_(wanted))
