@@ -191,8 +191,7 @@ def block_from_dict(
             raise InvalidBlock("A block could not be read. Reload the editor and try again.") from exc
     if not isinstance(data, dict):
         raise InvalidBlock("A block could not be read. Reload the editor and try again.")
-    kind, block_id = data.get("type"), data.get("id")
-    check_block_id(block_id)
+    kind, block_id = data.get("type"), check_block_id(data.get("id"))
     if kind == "heading":
         text = clean_text(data.get("text"), label="The heading", limit=MAX_HEADING)
         return HeadingBlock(id=block_id, text=text, level=_level(data.get("level")))
@@ -223,10 +222,11 @@ def stored_blocks(data: Any) -> list[Block]:
     return blocks
 
 
-def check_block_id(block_id: Any) -> None:
-    """Refuse a block id the editor did not make."""
+def check_block_id(block_id: Any) -> str:
+    """Refuse a block id the editor did not make; return the (valid) id."""
     if not isinstance(block_id, str) or not _BLOCK_ID.fullmatch(block_id):
         raise InvalidBlock("A block has no valid id. Reload the editor and try again.")
+    return block_id
 
 
 def _level(value: Any) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from wtforms import SelectChoice
+# types-WTForms' stubs predate WTForms 3.3, which added SelectChoice (the installed version has it).
+from wtforms import SelectChoice  # type: ignore[attr-defined]
 
 
 def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -286,6 +286,7 @@ class ScheduleForm(FlaskForm):
 
     def moment(self, time_zone: str) -> datetime:
         """The chosen local day and time as a UTC moment."""
-        day: date = self.send_date.data
-        at: time = self.send_time.data
+        day, at = self.send_date.data, self.send_time.data
+        if day is None or at is None:  # InputRequired: validate() refuses a form without both
+            raise TypeError("moment() needs a validated form with a day and a time")
         return datetime.combine(day, at, tzinfo=ZoneInfo(time_zone)).astimezone(UTC)

@@ -99,6 +99,10 @@ class BlockSettingsForm(FlaskForm):
         """The block these settings describe."""
         raise NotImplementedError
 
+    def _block_id(self) -> str:
+        """The id, after validate() has checked it (so always a string here)."""
+        return self.block_id.data or ""
+
 
 class HeadingSettingsForm(BlockSettingsForm):
     """A heading's text and size."""
@@ -114,7 +118,7 @@ class HeadingSettingsForm(BlockSettingsForm):
 
     def block(self) -> Block:
         """The heading block."""
-        return HeadingBlock(id=self.block_id.data, text=self.text.data, level=int(self.level.data))
+        return HeadingBlock(id=self._block_id(), text=self.text.data or "", level=int(self.level.data))
 
 
 class TextSettingsForm(BlockSettingsForm):
@@ -130,7 +134,7 @@ class TextSettingsForm(BlockSettingsForm):
 
     def block(self) -> Block:
         """The text block."""
-        return TextBlock(id=self.block_id.data, text=self.text.data)
+        return TextBlock(id=self._block_id(), text=self.text.data or "")
 
 
 class ButtonSettingsForm(BlockSettingsForm):
@@ -161,8 +165,8 @@ class ButtonSettingsForm(BlockSettingsForm):
     def block(self) -> Block:
         """The button block."""
         if self.link.data == "bookings":
-            return ButtonBlock(id=self.block_id.data, label=self.label.data, link="bookings")
-        return ButtonBlock(id=self.block_id.data, label=self.label.data, link="url", url=self.url.data)
+            return ButtonBlock(id=self._block_id(), label=self.label.data or "", link="bookings")
+        return ButtonBlock(id=self._block_id(), label=self.label.data or "", link="url", url=self.url.data)
 
 
 class EmbedSettingsForm(BlockSettingsForm):
@@ -182,7 +186,7 @@ class EmbedSettingsForm(BlockSettingsForm):
 
     def block(self) -> Block:
         """The booking widget block."""
-        return EmbedBlock(id=self.block_id.data, embed=self.embed)
+        return EmbedBlock(id=self._block_id(), embed=self.embed)
 
 
 SETTINGS_FORMS: dict[str, type[BlockSettingsForm]] = {

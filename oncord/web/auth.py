@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
+from flask import Response as FlaskResponse
 from werkzeug.security import check_password_hash
+from werkzeug.wrappers import Response
 
 from oncord.accounts import sessions, users
 from oncord.accounts.throttle import LoginThrottle
@@ -74,7 +76,7 @@ def require_login() -> Response | None:
         return None
     target = _login_url_for_here()
     if htmx:
-        response = Response("", 401)
+        response = FlaskResponse("", 401)
         response.headers["HX-Redirect"] = target
         return response
     return redirect(target)
@@ -115,8 +117,10 @@ def login_post() -> Response:
     form = LoginForm()
     if not form.validate():
         return render_page("auth/login.html", "auth/_login_form.html", form=form, status=422)
+    # DataRequired on both fields: after validate() each holds a non-empty string.
+    email, password = form.email.data or "", form.password.data or ""
     throttle, now, address = _throttle(), clock().now(), request.remote_addr or "unknown"
-    wait = throttle.retry_after(form.email.data, address, now)
+    wait = throttle.retry_after(email, address, now)
     if wait:
         minutes = max(1, -(-wait // 60))
         form.form_errors.append(
@@ -125,14 +129,14 @@ def login_post() -> Response:
         )
         return render_page("auth/login.html", "auth/_login_form.html", form=form, status=429)
     db = get_session()
-    user = users.authenticate(db, form.email.data, form.password.data, clock())
+    user = users.authenticate(db, email, password, clock())
     if user is None:
-        throttle.record_failure(form.email.data, address, now)
+        throttle.record_failure(email, address, now)
         form.form_errors.append(
             "That e-mail and password do not match an active account. Check both and try again."
         )
         return render_page("auth/login.html", "auth/_login_form.html", form=form, status=422)
-    throttle.reset(form.email.data, address, now)
+    throttle.reset(email, address, now)
     _log_in(user)
     db.commit()
     return redirect_to(safe_next(form.next.data) or url_for("dashboard.home"))
@@ -165,8 +169,9 @@ def password_post() -> Response:
     form = PasswordForm()
     user: User = g.user
     if form.validate():
-        if check_password_hash(user.password_hash, form.current_password.data):
-            users.set_password(user, form.new_password.data)
+        # DataRequired on both fields: after validate() each holds a non-empty string.
+        if check_password_hash(user.password_hash, form.current_password.data or ""):
+            users.set_password(user, form.new_password.data or "")
             db = get_session()
             sessions.end_all(db, user, clock())
             _log_in(user)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, request, url_for
+from flask import Blueprint, abort, flash, g, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from oncord.automations.editing import describe_trigger, save_automation, set_enabled
 from oncord.automations.preview import preview, send_test
@@ -231,7 +232,7 @@ def log(automation_id: int) -> Response:
         abort(400)
     before = request.args.get("before", type=int)
     page = send_log(db, automation.id, state=state, channel=channel, before=before)
-    context = {"automation": automation, "log_page": page, "state": state, "channel": channel,
+    context: dict[str, Any] = {"automation": automation, "log_page": page, "state": state, "channel": channel,
                "counts": send_counts(db, [automation.id]).get(automation.id, {}),
                "describe_trigger": describe_trigger}
     if before is not None and wants_fragment():

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, g, request, url_for
+from flask import Blueprint, abort, flash, g, request, url_for
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from oncord.campaigns import lifecycle
 from oncord.campaigns.audience import (
@@ -608,7 +609,8 @@ def recipients(campaign_id: int) -> Response:
         unsubscribed=state == "unsubscribed",
         after=after,
     )
-    context = {"campaign": campaign, "listing": page, "state": state, "progress": progress(db, campaign.id)}
+    context: dict[str, Any] = {"campaign": campaign, "listing": page, "state": state,
+                               "progress": progress(db, campaign.id)}
     if after is not None and wants_fragment():
         return render_fragment("campaigns/_recipient_rows.html", **context)
     return render_page("campaigns/recipients.html", "campaigns/_recipients.html", **context)

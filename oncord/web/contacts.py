@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from oncord.cliniko.errors import ClinikoError
 from oncord.contacts.editing import update_contact
@@ -89,6 +90,8 @@ def create_cliniko_patient(contact_id: int) -> Response:
     if not form.validate() or connection is None:
         flash(NotConnected.user_message if connection is None else "Please try again.", "error")
         return redirect_to(url_for("contacts.show", contact_id=contact.id))
+    # The real app, not the proxy; flask types current_app as Flask, which hides the
+    # LocalProxy's _get_current_object, hence the ignore.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         with client_for(connection, settings(), secret_box(), **cliniko_client_options(app)) as client:
@@ -154,6 +157,8 @@ def edit_post(contact_id: int) -> Response:
     result = update_contact(db, contact, form.values(), clock=clock())
     db.commit()
     if result.push_owed:
+        # The real app, not the proxy; flask types current_app as Flask, which hides the
+        # LocalProxy's _get_current_object, hence the ignore.
         ensure_push_scheduled(current_app._get_current_object())  # type: ignore[attr-defined]
         flash("Saved. The change goes to Cliniko within a few minutes.", "success")
     else:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint
+from werkzeug.wrappers import Response
 
 from oncord.context import clock, settings
 from oncord.dashboard.chart import LABELS, build_chart

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
-from flask import Response, make_response, redirect, render_template
+from flask import make_response, redirect, render_template
 from flask_htmx import HTMX
+from werkzeug.wrappers import Response
 
 htmx = HTMX()
+
+_R = TypeVar("_R", bound=Response)
 
 
 def wants_fragment() -> bool:
@@ -40,7 +43,7 @@ def redirect_to(url: str) -> Response:
     return redirect(url, 303)
 
 
-def with_alert(response: Response, message: str) -> Response:
+def with_alert(response: _R, message: str) -> _R:
     """Attach a message that static/app.js shows in the alert bar when htmx gets an error."""
     # Header values must be Latin-1; percent-encoding keeps any message intact.
     response.headers["X-Oncord-Alert"] = quote(message)

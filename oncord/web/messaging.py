@@ -6,7 +6,6 @@ import logging
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -17,6 +16,7 @@ from flask import (
 )
 from redis.exceptions import RedisError
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from oncord.campaigns.unsubscribes import note_unsubscribe
 from oncord.context import clock, settings
@@ -151,6 +151,8 @@ def twilio_inbound() -> Response:
 def _push_consent_to_cliniko() -> None:
     # The outbox rows are committed; a missed schedule is caught up at the next worker start.
     try:
+        # The real app, not the proxy; flask types current_app as Flask, which hides the
+        # LocalProxy's _get_current_object, hence the ignore.
         ensure_push_scheduled(current_app._get_current_object())  # type: ignore[attr-defined]
     except RedisError:
         logging.getLogger(__name__).exception("Could not schedule the Cliniko push after an unsubscribe")

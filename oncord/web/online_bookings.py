@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, url_for
+from flask import Blueprint, flash, url_for
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from oncord.bookings.settings import bookings_url, clinic_settings, update_clinic_settings
 from oncord.bookings.snippets import BUTTON_LABEL, LINK_TEXT, button_snippet, link_snippet

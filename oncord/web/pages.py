@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from oncord.bookings.blocks import BLOCK_LABELS, Block, block_from_dict, new_block, stored_blocks
 from oncord.bookings.pages import (
@@ -74,7 +75,7 @@ def create() -> Response:
     db = get_session()
     if form.validate():
         try:
-            page = create_page(db, title=form.title.data, slug=form.slug.data or "", reserved=reserved,
+            page = create_page(db, title=form.title.data or "", slug=form.slug.data or "", reserved=reserved,
                                clock=clock())
         except PageError as exc:
             db.rollback()
@@ -138,7 +139,7 @@ def save(page_id: int) -> Response:
     blocks, problems = read_blocks(items, allowed_accounts=allowed_accounts(db))
     if form.validate() and not problems:
         try:
-            save_page(db, page, title=form.title.data, slug=form.slug.data,
+            save_page(db, page, title=form.title.data or "", slug=form.slug.data or "",
                       published=bool(form.published.data), blocks=blocks, revision=form.revision.data,
                       reserved=reserved, clock=clock())
         except PageError as exc:

@@ -111,7 +111,10 @@ def init_app(app: Flask) -> None:
     """Make the helpers and label tables available in every template."""
     for helper in (resource_label, run_lines, problem_text, run_kind, feed_text, queued_too_long):
         app.add_template_global(helper)
-    app.add_template_global(RUN_STATUS_LABELS, "run_status_labels")
-    app.add_template_global(TRIGGER_LABELS, "trigger_labels")
-    app.add_template_global(CONSENT_SOURCE_LABELS, "consent_source_labels")
-    app.add_template_global(STATUS_WORDS, "status_words")
+    # Tables, not callables: add_template_global is typed for functions, so set the globals directly.
+    app.jinja_env.globals.update(
+        run_status_labels=RUN_STATUS_LABELS,
+        trigger_labels=TRIGGER_LABELS,
+        consent_source_labels=CONSENT_SOURCE_LABELS,
+        status_words=STATUS_WORDS,
+    )

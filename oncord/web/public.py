@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, make_response, render_template, request
+from flask import Blueprint, Flask, current_app, make_response, render_template, request
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from oncord.bookings.blocks import EmbedBlock, stored_blocks
 from oncord.bookings.cache import PublicPageCache, RenderedPage, cache_client

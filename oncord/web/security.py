@@ -38,7 +38,7 @@ MAX_ID = 2**63 - 1
 class BoundedIntConverter(IntegerConverter):
     """`<int:...>` for the whole app, limited to what a signed 64-bit column can hold."""
 
-    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, session, url_for
+from werkzeug.wrappers import Response
 
 from oncord.accounts import sessions, users
 from oncord.cliniko.errors import ClinikoError
@@ -65,7 +66,7 @@ def connect() -> Response:
     if form.validate():
         db = get_session()
         try:
-            connection = connect_cliniko(db, api_key=form.api_key.data, settings=settings(),
+            connection = connect_cliniko(db, api_key=form.api_key.data or "", settings=settings(),
                                          secret_box=secret_box(), clock=clock(),
                                          client_options=cliniko_client_options())
         except ClinikoError as exc:
@@ -96,6 +97,8 @@ def auto_sync() -> Response:
     db.commit()
     if form.enabled.data:
         # The first scheduled pull is queued now, not at the next worker start.
+        # The real app, not the proxy; flask types current_app as Flask, which hides the
+        # LocalProxy's _get_current_object, hence the ignore.
         ensure_schedules(current_app._get_current_object())  # type: ignore[attr-defined]
     return render_fragment("settings/_auto_sync.html", **_cliniko_context())
 
@@ -166,7 +169,7 @@ def users_create() -> Response:
     if form.validate():
         db = get_session()
         try:
-            user = users.create_user(db, email=form.email.data, password=form.password.data,
+            user = users.create_user(db, email=form.email.data or "", password=form.password.data or "",
                                      role=form.role.data, clock=clock())
         except users.AccountError as exc:
             db.rollback()
