@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from oncord.accounts.users import create_user
 from oncord.clock import Clock
+from oncord.contacts.phones import phone_columns, phone_region
 from oncord.models import (
     ActivityEvent,
     Appointment,
@@ -45,6 +46,9 @@ def make_contact(session: Session, clock: Clock, **fields: Any) -> Contact:
     values: dict[str, Any] = {"first_name": "Ada", "last_name": "Lovelace", "email": None, "phone": None,
                               "created_at": now, "updated_at": now}
     values.update(fields)
+    if "phone_e164" not in fields:
+        # As the edit form and the pull store it.
+        values.update(phone_columns(values["phone"], phone_region(values.get("country_code"), "AU")))
     contact = Contact(**values)
     session.add(contact)
     session.flush()

@@ -61,7 +61,8 @@ def spec_from_data(data: AutomationData) -> AutomationSpec:
 def sample_contact() -> Contact:
     """Who the preview shows when no real contact is chosen."""
     return Contact(id=0, first_name="Olivia", last_name="Example", email="olivia@example.com",
-                   phone="0412 345 678", email_marketing_status=MarketingStatus.SUBSCRIBED.value,
+                   phone="0412 345 678", phone_e164="+61412345678", phone_is_mobile=True,
+                   email_marketing_status=MarketingStatus.SUBSCRIBED.value,
                    sms_marketing_status=MarketingStatus.SUBSCRIBED.value)
 
 

@@ -90,7 +90,8 @@ def address_of(contact: Contact, channel: str, region: str) -> str | None:
     """Where the message goes: the e-mail address, or the phone as an E.164 mobile number."""
     if channel == "email":
         return (contact.email or "").strip() or None
-    return mobile_number(contact.phone, region)
+    # `region` was applied when the number was stored (contacts.phones).
+    return contact.phone_e164 if contact.phone_is_mobile else None
 
 
 def sample_contact() -> Contact:
@@ -101,6 +102,8 @@ def sample_contact() -> Contact:
         last_name="Example",
         email="olivia@example.com",
         phone="0412 345 678",
+        phone_e164="+61412345678",
+        phone_is_mobile=True,
         email_marketing_status=MarketingStatus.SUBSCRIBED.value,
         sms_marketing_status=MarketingStatus.SUBSCRIBED.value,
     )
@@ -268,6 +271,8 @@ def replace_id(contact: Contact, contact_id: int) -> Contact:
         last_name=contact.last_name,
         email=contact.email,
         phone=contact.phone,
+        phone_e164=contact.phone_e164,
+        phone_is_mobile=contact.phone_is_mobile,
         email_marketing_status=contact.email_marketing_status,
         sms_marketing_status=contact.sms_marketing_status,
     )

@@ -32,6 +32,7 @@ from oncord.campaigns.audience import (
     count_and_sample,
 )
 from oncord.cli.bench_support import copy_rows, ids, scratch_postgres
+from oncord.contacts.phones import phone_columns
 from oncord.db import get_database, make_engine
 
 BENCH_DB = "oncord_bench_audience"
@@ -104,11 +105,14 @@ def seed(
             )
             created = now - timedelta(days=rng.randint(0, 2000))
             archived = created if rng.random() < 0.02 else None
+            derived = phone_columns(phone, "AU")
             yield (
                 f"First{i}",
                 f"Last{i % 5000}",
                 email,
                 phone,
+                derived["phone_e164"],
+                derived["phone_is_mobile"],
                 suburb,
                 post_code,
                 rng.choice(statuses),
@@ -127,6 +131,8 @@ def seed(
             "last_name",
             "email",
             "phone",
+            "phone_e164",
+            "phone_is_mobile",
             "city",
             "post_code",
             "email_marketing_status",

@@ -24,6 +24,7 @@ import requests
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from oncord.contacts.phones import phone_columns
 from oncord.messaging.sms import mobile_number
 from oncord.messaging.testing import FakeTwilio, SmtpSink
 from oncord.models import ClinikoConnection, Contact, MessagingSettings
@@ -78,7 +79,8 @@ def insert_contacts(session: Session, people: list[BenchContact], now: datetime)
     """Insert the contacts, Subscribed on both channels; their ids in order (the caller commits)."""
     rows = [
         {"first_name": f"Patient{i}", "last_name": "Bench", "email": person.email, "phone": person.phone,
-         "email_marketing_status": "subscribed", "sms_marketing_status": "subscribed",
+         **phone_columns(person.phone, "AU"), "email_marketing_status": "subscribed",
+         "sms_marketing_status": "subscribed",
          "created_at": now, "updated_at": now}
         for i, person in enumerate(people)
     ]

@@ -8,6 +8,7 @@ Error reasons name fields and types only, never values: values may be health dat
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ __all__ = [
     "MalformedRecord",
     "Patient",
     "PhoneNumber",
+    "Write",
     "Practitioner",
     "parse_appointment_type",
     "parse_business",
@@ -313,37 +315,49 @@ def parse_records(
 
 # ----- patient PATCH body -------------------------------------------------------------------
 
-_TEXT_FIELDS = frozenset(
-    {
-        "first_name", "last_name", "email", "address_1", "address_2", "address_3", "city",
-        "state", "post_code", "country_code", "sex", "gender_identity",
-    }
-)
-_REQUIRED_TEXT = frozenset({"first_name", "last_name"})
-PATIENT_UPDATE_FIELDS = _TEXT_FIELDS | {
-    "phone", "date_of_birth", "accepted_email_marketing", "accepted_sms_marketing",
-}
+
+class Write(enum.Enum):
+    """How one patient field is written in a PATCH/POST body; which field takes which is the
+    caller's table (oncord.sync.patient_fields), so this module keeps no list of its own."""
+
+    TEXT = "text"
+    REQUIRED_TEXT = "required_text"  # Cliniko refuses a blank first or last name
+    COUNTRY_CODE = "country_code"  # ISO 3166-1 alpha-2, upper case
+    DATE = "date"
+    PHONE = "phone"  # one entry of patient_phone_numbers, the others kept
+    EMAIL_CONSENT = "email_consent"  # accepted_email_marketing true/false
+    SMS_CONSENT = "sms_consent"  # only an opt-out can be sent, as unsubscribe_sms_marketing
+
+    def body_key(self, field: str) -> str:
+        """The request-body key a change of `field` is sent under."""
+        if self is Write.PHONE:
+            return "patient_phone_numbers"
+        if self is Write.SMS_CONSENT:
+            return "unsubscribe_sms_marketing"
+        return field
 
 
 def patient_update_body(
     changes: Mapping[str, object],
+    kinds: Mapping[str, Write],
     *,
     current_phone_numbers: Sequence[PhoneNumber] = (),
 ) -> dict[str, Any]:
-    """Map local patient changes to the body of PATCH /patients/{id}.
+    """Map patient changes (Cliniko field name -> value) to the body of PATCH /patients/{id}.
 
-    - `phone` replaces the number the local phone was read from (the first Mobile, else the
+    `kinds` says how each field is written:
+    - PHONE replaces the number the local phone was read from (the first Mobile, else the
       first number) with a Mobile entry and keeps the patient's other numbers, because
       Cliniko takes `patient_phone_numbers` as the whole list. Pass `current_phone_numbers`
       (from the freshly fetched Patient) or the other numbers will be dropped.
-    - `accepted_sms_marketing` False becomes `unsubscribe_sms_marketing: true`. True is NOT
+    - SMS_CONSENT False becomes `unsubscribe_sms_marketing: true`. True is NOT
       sent: Cliniko's API can unsubscribe but has no documented way to re-subscribe (what
       `unsubscribe_sms_marketing: false` does is unknown), so opting back in must be done by
       staff in Cliniko. `patient_changes_not_sent()` lists such changes for the caller.
-    - `date_of_birth` is sent as YYYY-MM-DD; the deprecated `gender` is rejected.
+    - DATE is sent as YYYY-MM-DD; the deprecated `gender` is rejected.
     The body may be empty (e.g. only an SMS opt-in changed); skip the PATCH then.
     """
-    unknown = set(changes) - PATIENT_UPDATE_FIELDS
+    unknown = set(changes) - set(kinds)
     if "gender" in unknown:
         raise ValueError("'gender' is deprecated by Cliniko; change 'sex' or 'gender_identity'")
     if unknown:
@@ -351,31 +365,32 @@ def patient_update_body(
 
     body: dict[str, Any] = {}
     for field, value in changes.items():
-        if field in _TEXT_FIELDS:
-            body[field] = _text_for_body(field, value)
-        elif field == "phone":
-            body["patient_phone_numbers"] = _phone_numbers_for_body(value, current_phone_numbers)
-        elif field == "date_of_birth":
-            body["date_of_birth"] = _date_for_body(value)
-        elif field == "accepted_email_marketing":
-            body["accepted_email_marketing"] = _bool_for_body(field, value)
-        elif field == "accepted_sms_marketing":
-            if not _bool_for_body(field, value):
-                body["unsubscribe_sms_marketing"] = True
+        kind = kinds[field]
+        key = kind.body_key(field)
+        if kind in (Write.TEXT, Write.REQUIRED_TEXT, Write.COUNTRY_CODE):
+            body[key] = _text_for_body(field, value, kind)
+        elif kind is Write.PHONE:
+            body[key] = _phone_numbers_for_body(value, current_phone_numbers)
+        elif kind is Write.DATE:
+            body[key] = _date_for_body(field, value)
+        elif kind is Write.EMAIL_CONSENT:
+            body[key] = _bool_for_body(field, value)
+        elif not _bool_for_body(field, value):
+            body[key] = True
     return body
 
 
-def patient_changes_not_sent(changes: Mapping[str, object]) -> list[str]:
+def patient_changes_not_sent(changes: Mapping[str, object], kinds: Mapping[str, Write]) -> list[str]:
     """Return the changed fields that patient_update_body() cannot push to Cliniko."""
-    return ["accepted_sms_marketing"] if changes.get("accepted_sms_marketing") is True else []
+    return [f for f, value in changes.items() if kinds.get(f) is Write.SMS_CONSENT and value is True]
 
 
-def _text_for_body(field: str, value: object) -> str | None:
+def _text_for_body(field: str, value: object, kind: Write) -> str | None:
     if value is not None and not isinstance(value, str):
         raise TypeError(f"{field} must be a string or None")
-    if field in _REQUIRED_TEXT and not (value or "").strip():
+    if kind is Write.REQUIRED_TEXT and not (value or "").strip():
         raise ValueError(f"Cliniko requires {field}; it cannot be cleared")
-    if field == "country_code" and value:
+    if kind is Write.COUNTRY_CODE and value:
         return value.strip().upper()
     # Cliniko stores "" and null alike for optional text; null states "cleared" plainly.
     return value if value else None
@@ -397,16 +412,16 @@ def _phone_numbers_for_body(
     return kept
 
 
-def _date_for_body(value: object) -> str | None:
+def _date_for_body(field: str, value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        raise TypeError("date_of_birth must be a date, not a datetime")
+        raise TypeError(f"{field} must be a date, not a datetime")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str) and _DATE.fullmatch(value):
         return date.fromisoformat(value).isoformat()
-    raise TypeError("date_of_birth must be a date, a YYYY-MM-DD string or None")
+    raise TypeError(f"{field} must be a date, a YYYY-MM-DD string or None")
 
 
 def _bool_for_body(field: str, value: object) -> bool:

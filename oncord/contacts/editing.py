@@ -8,13 +8,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from oncord.clock import Clock
+from oncord.contacts.phones import phone_region
 from oncord.models import ActivityEvent, ActivityKind, ConsentChange, ConsentSource, Contact
 from oncord.sync.outbox import record_changes
+from oncord.sync.patient_fields import BY_COLUMN, EDITED_HERE, derived_values, is_unchanged, normalise
 
-DETAIL_FIELDS = (
-    "first_name", "last_name", "email", "phone", "date_of_birth", "address_1", "address_2",
-    "address_3", "city", "state", "post_code", "country",
-)
 CHANNELS = {"email": "email_marketing_status", "sms": "sms_marketing_status"}
 
 
@@ -27,14 +25,32 @@ class EditResult:
 
 
 def update_contact(session: Session, contact: Contact, values: dict[str, Any], *, clock: Clock,
-                   source: ConsentSource = ConsentSource.STAFF_EDIT) -> EditResult:
-    """Apply the values, queue linked changes for Cliniko in the outbox (the caller commits)."""
+                   source: ConsentSource = ConsentSource.STAFF_EDIT,
+                   default_region: str = "AU") -> EditResult:
+    """Apply the values, queue linked changes for Cliniko in the outbox (the caller commits).
+
+    Only a field whose value the person changed counts: both sides are compared after the
+    normalisation that is stored, and a phone only when its E.164 form differs, so a save that
+    retypes nothing (or types the same number differently) leaves the stored text alone.
+    """
     now = clock.now()
     changed = []
-    for name in DETAIL_FIELDS:
-        if name in values and getattr(contact, name) != values[name]:
-            setattr(contact, name, values[name])
-            changed.append(name)
+    region = phone_region(values.get("country_code", contact.country_code), default_region)
+    for field in EDITED_HERE:
+        if field.column not in values:
+            continue
+        old = getattr(contact, field.column)
+        if is_unchanged(field, old, values[field.column], region=region):
+            continue
+        new = normalise(field, values[field.column])
+        setattr(contact, field.column, new)
+        for column, value in derived_values(field, new, region=region).items():
+            setattr(contact, column, value)
+        changed.append(field.column)
+    if "country_code" in changed and "phone" not in changed:
+        # The same digits may be another number in the new country.
+        for column, value in derived_values(BY_COLUMN["phone"], contact.phone, region=region).items():
+            setattr(contact, column, value)
     for channel, attribute in CHANNELS.items():
         new, old = values.get(attribute), getattr(contact, attribute)
         if new is None or new == old:

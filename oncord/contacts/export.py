@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, aliased
 
 from oncord.db import table_of
 from oncord.models import Appointment, AppointmentType, Contact, Practitioner
-from oncord.sync.patient_fields import MARKETING_FIELDS, SYNCED_FIELDS
+from oncord.sync.patient_fields import MARKETING_FIELDS, SYNCED_COLUMNS
 
-CONTACT_FIELDS = ("id", "cliniko_patient_id", *SYNCED_FIELDS, *MARKETING_FIELDS, "archived_at")
+CONTACT_FIELDS = ("id", "cliniko_patient_id", *SYNCED_COLUMNS, *MARKETING_FIELDS, "archived_at")
 APPOINTMENT_FIELDS = (
     "cliniko_id",
     "starts_at",

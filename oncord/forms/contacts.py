@@ -11,9 +11,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, SearchField, SelectField, StringField, TelField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
+from oncord.contacts.countries import country_choices
+from oncord.contacts.phones import phone_region
 from oncord.contacts.queries import SORTS, ContactFilters
 from oncord.forms import choices
 from oncord.models import MarketingStatus
+from oncord.sync.patient_fields import BY_COLUMN, EDITABLE, EDITED_HERE, Owner, PatientField, Value
 
 STATUS_LABELS = {
     MarketingStatus.SUBSCRIBED.value: "Subscribed",
@@ -70,29 +73,53 @@ def _email(_form: FlaskForm, field: Any) -> None:
         raise ValidationError(f"This is not a valid e-mail address: {exc}") from exc
 
 
-class ContactForm(FlaskForm):
-    """Everything staff may change on a contact, marketing status included."""
+_HINTS = {Value.PHONE: "A mobile number for SMS, e.g. 0412 345 678."}
+_BLANK_COUNTRY = ("", "(none)")
 
-    first_name = StringField("First name", validators=[Length(max=255)])
-    last_name = StringField("Last name", validators=[Length(max=255)])
-    email = EmailField("E-mail", validators=[Optional(), Length(max=255), _email])
-    phone = TelField("Mobile phone", validators=[Optional(), Length(max=64)])
-    date_of_birth = DateField("Date of birth", validators=[Optional()],
-                              render_kw={"max": "9999-12-31"})
-    address_1 = StringField("Address", validators=[Length(max=255)])
-    address_2 = StringField("Address line 2", validators=[Length(max=255)])
-    address_3 = StringField("Address line 3", validators=[Length(max=255)])
-    city = StringField("City / suburb", validators=[Length(max=255)])
-    state = StringField("State", validators=[Length(max=255)])
-    post_code = StringField("Post code", validators=[Length(max=32)])
-    country = StringField("Country", validators=[Length(max=255)])
-    email_marketing_status = SelectField("E-mail marketing", choices=choices(STATUS_LABELS.items()))
-    sms_marketing_status = SelectField("SMS marketing", choices=choices(STATUS_LABELS.items()))
+
+def _form_field(field: PatientField) -> Any:
+    """The input for one editable row of the patient field table."""
+    length = [Length(max=field.max_length)] if field.max_length else []
+    if field.value is Value.EMAIL:
+        return EmailField(field.label, validators=[Optional(), *length, _email])
+    if field.value is Value.PHONE:
+        return TelField(field.label, validators=[Optional(), *length])
+    if field.value is Value.DATE:
+        return DateField(field.label, validators=[Optional()], render_kw={"max": "9999-12-31"})
+    if field.value is Value.COUNTRY:
+        # Names from pycountry; the code is what is stored and sent to Cliniko.
+        return SelectField(field.label, choices=choices([_BLANK_COUNTRY, *country_choices()]))
+    if field.value is Value.STATUS:
+        return SelectField(field.label, choices=choices(STATUS_LABELS.items()))
+    return StringField(field.label, validators=length)
+
+
+class ContactForm(FlaskForm):
+    """Everything staff may change on a contact, marketing status included: one input per
+    editable row of oncord.sync.patient_fields.PATIENT_FIELDS (added below the class)."""
 
     def __init__(self, *args: Any, region: str = "AU", today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.region = region
         self.today = today
+
+    def detail_fields(self) -> list[Any]:
+        """The contact's details, in table order, for the template."""
+        return [self._fields[f.column] for f in EDITED_HERE]
+
+    def consent_fields(self) -> list[Any]:
+        """The two marketing statuses."""
+        return [self._fields[f.column] for f in EDITABLE if f.owner is Owner.CONSENT]
+
+    @staticmethod
+    def hint(name: str) -> str | None:
+        """The hint shown under a field."""
+        return _HINTS.get(BY_COLUMN[name].value)
+
+    @staticmethod
+    def wide(name: str) -> bool:
+        """Whether the field takes the full width of the grid (address lines)."""
+        return BY_COLUMN[name].value is Value.LONG_TEXT
 
     def validate_date_of_birth(self, field: Any) -> None:
         """Not in the future, and a four-digit year."""
@@ -105,15 +132,16 @@ class ContactForm(FlaskForm):
 
     def validate_first_name(self, field: Any) -> None:
         """A contact needs a name staff can find it by."""
-        if not (field.data or "").strip() and not (self.last_name.data or "").strip():
+        if not (field.data or "").strip() and not (self._fields["last_name"].data or "").strip():
             raise ValidationError("Enter a first or last name.")
 
     def validate_phone(self, field: Any) -> None:
-        """A real number for the contact's country, stored in international format."""
+        """A real number for the contact's country; it is kept as typed (its E.164 form is derived)."""
         if not field.data:
             return
+        region = phone_region(self._fields["country_code"].data, self.region)
         try:
-            number = phonenumbers.parse(field.data, self.region)
+            number = phonenumbers.parse(field.data, region)
         except phonenumbers.NumberParseException as exc:
             raise ValidationError("This is not a phone number. Enter it like 0412 345 678.") from exc
         reason = phonenumbers.is_possible_number_with_reason(number)
@@ -124,19 +152,16 @@ class ContactForm(FlaskForm):
         if not phonenumbers.is_valid_number(number):
             raise ValidationError(
                 "This number is not valid. Check the digits; for a number outside "
-                f"{self.region}, start with + and the country code."
+                f"{region}, start with + and the country code."
             )
-        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
     def values(self) -> dict[str, Any]:
-        """The cleaned values, blank text as None for optional columns."""
-        values: dict[str, Any] = {}
-        for name, field in self._fields.items():
-            if name == "csrf_token":
-                continue
-            data = field.data.strip() if isinstance(field.data, str) else field.data
-            values[name] = data if data != "" or name in ("first_name", "last_name") else None
-        return values
+        """The submitted values by column; the edit logic normalises and compares them."""
+        return {f.column: self._fields[f.column].data for f in EDITABLE}
+
+
+for _row in EDITABLE:
+    setattr(ContactForm, _row.column, _form_field(_row))
 
 
 class CreatePatientForm(FlaskForm):

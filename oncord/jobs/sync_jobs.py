@@ -73,6 +73,7 @@ def run_pull(app: Flask, run_id: int, *, full: bool) -> SyncRun:
                     clock,
                     overlap=timedelta(seconds=settings.sync_overlap_seconds),
                     heartbeat=lock.reacquire,
+                    default_region=settings.sms_default_region,
                 )
                 return sync.run(run_id, full=full)
     except (SyncAlreadyRunning, NotConnected) as exc:

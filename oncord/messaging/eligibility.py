@@ -9,7 +9,8 @@ recipient rows), side by side here and in the same order, so they cannot drift a
   2. archived in Cliniko -> never;
   3. not Subscribed -> only a service message that allows Pending (never marketing);
   4. no address on the channel (a blank e-mail, no phone) -> never;
-  5. for SMS, the phone must be a mobile number.
+  5. for SMS, the phone must be a mobile number (the `phone_is_mobile` flag stored beside it,
+     derived by oncord.contacts.phones whenever the phone is saved or pulled).
 
 An address that is present but not one valid mailbox is not a skip: the message fails with
 "invalid e-mail address" when it is built (oncord.messaging.email.valid_mailbox), so staff see it.
@@ -23,7 +24,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func
 
-from oncord.messaging.sms import mobile_number
 from oncord.models import Contact, MarketingStatus
 
 
@@ -151,7 +151,8 @@ def check_recipient(
     if channel == "email":
         address = (contact.email or "").strip()
         return Eligibility(None, address) if address else Eligibility(Reason.NO_EMAIL)
-    number = mobile_number(contact.phone, region)
+    # `region` was applied when the phone was stored; the stored E.164 form is what is sent to.
+    number = contact.phone_e164 if contact.phone_is_mobile else None
     return Eligibility(None, number) if number else Eligibility(Reason.NO_MOBILE)
 
 
@@ -166,8 +167,10 @@ def _status(channel: str) -> Any:
     return Contact.email_marketing_status if channel == "email" else Contact.sms_marketing_status
 
 
-def _address(channel: str) -> Any:
-    return Contact.email if channel == "email" else Contact.phone
+def _has_address(channel: str) -> ColumnElement[bool]:
+    if channel == "email":
+        return _present(Contact.email)
+    return and_(Contact.phone_is_mobile.is_(True), Contact.phone_e164.is_not(None))
 
 
 RECEIVE = "receive"
@@ -182,15 +185,14 @@ def sql_codes(channel: str) -> tuple[str, ...]:
 def reason_expression(channel: str) -> Any:
     """0 (receives a marketing message), or the index in `sql_codes` of the first reason they do not.
 
-    The mobile check needs phonenumbers, so SQL checks a phone is present and the Python rule
-    skips a landline just before sending.
+    For SMS it reads the stored mobile flag, as the Python rule does.
     """
     status = _status(channel)
     return case(
         (status == MarketingStatus.UNSUBSCRIBED.value, 1),
         (Contact.archived_at.is_not(None), 2),
         (status != MarketingStatus.SUBSCRIBED.value, 3),
-        (~_present(_address(channel)), 4),
+        (~_has_address(channel), 4),
         else_=0,
     )
 
@@ -200,5 +202,5 @@ def can_receive(channel: str) -> ColumnElement[bool]:
     return and_(
         _status(channel) == MarketingStatus.SUBSCRIBED.value,
         Contact.archived_at.is_(None),
-        _present(_address(channel)),
+        _has_address(channel),
     )

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncord.clock import Clock
-from oncord.messaging.sms import mobile_number
 from oncord.messaging.unsubscribe import unsubscribe
 from oncord.models import ConsentSource, Contact
 
@@ -55,15 +54,15 @@ def is_opt_out(body: str, opt_out_type: str | None = None) -> bool:
 
 
 def contacts_with_mobile(session: Session, number: str, region: str) -> list[Contact]:
-    """Contacts whose phone is this mobile number (E.164), however it was typed into Cliniko."""
-    digits = re.sub(r"\D", "", number)
-    if len(digits) < 6:
-        return []
-    # Narrow down in SQL by the last eight digits in order (spaces, dashes, brackets may sit
-    # between them), then compare the parsed numbers exactly.
-    pattern = "%" + "%".join(digits[-8:])
-    candidates = session.scalars(select(Contact).where(Contact.phone.like(pattern)).order_by(Contact.id))
-    return [c for c in candidates if mobile_number(c.phone, region) == number]
+    """Contacts whose phone is this mobile number (E.164), however it was typed into Cliniko.
+
+    `number` is already E.164 and every stored phone has its E.164 form beside it, so `region`
+    is not needed any more.
+    """
+    return list(session.scalars(
+        select(Contact).where(Contact.phone_e164 == number, Contact.phone_is_mobile.is_(True))
+        .order_by(Contact.id)
+    ))
 
 
 def opt_out_number(session: Session, number: str, region: str, clock: Clock) -> list[Contact]:

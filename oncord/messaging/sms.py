@@ -5,30 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import phonenumbers
 import requests
 from urllib3.exceptions import NewConnectionError
 
 from oncord.clock import Clock
+from oncord.contacts.phones import parse_phone
 from oncord.db import Database
 from oncord.messaging.errors import NotConfigured, PermanentFailure, TemporaryFailure, UnknownOutcome
 from oncord.messaging.sms_segments import count_segments
 from oncord.models import OutboxMessage
 
-_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-
 
 def mobile_number(raw: str | None, region: str) -> str | None:
     """The number in E.164 (+61412345678) when it is a valid mobile number, else None."""
-    if not raw or not raw.strip():
-        return None
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _MOBILE_TYPES:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    parsed = parse_phone(raw, region)
+    return parsed.e164 if parsed and parsed.is_mobile else None
 
 
 @dataclass(frozen=True)

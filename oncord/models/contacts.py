@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, func, literal_column
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, false, func, literal_column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncord.db import Base
@@ -61,7 +61,11 @@ class Contact(Base):
     first_name: Mapped[str] = mapped_column(String(255), default="")
     last_name: Mapped[str] = mapped_column(String(255), default="")
     email: Mapped[str | None] = mapped_column(String(255))
+    # As typed, or as Cliniko sent it; the two below are derived from it (contacts.phones) and
+    # are what the audience count, SMS sending and STOP replies use.
     phone: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_e164: Mapped[str | None] = mapped_column(String(16), index=True)
+    phone_is_mobile: Mapped[bool] = mapped_column(default=False, server_default=false())
     address_1: Mapped[str | None] = mapped_column(String(255))
     address_2: Mapped[str | None] = mapped_column(String(255))
     address_3: Mapped[str | None] = mapped_column(String(255))

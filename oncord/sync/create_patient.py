@@ -8,8 +8,7 @@ from oncord.cliniko import payloads
 from oncord.cliniko.client import ClinikoClient
 from oncord.clock import Clock
 from oncord.models import Contact
-from oncord.sync.patient_fields import PUSHABLE_FIELDS
-from oncord.sync.push import cliniko_changes
+from oncord.sync.patient_fields import CLINIKO_WRITES, PUSHABLE_FIELDS, cliniko_changes
 
 
 class AlreadyLinked(ValueError):
@@ -31,7 +30,7 @@ def create_patient_for(session: Session, client: ClinikoClient, contact: Contact
     if contact.sms_marketing_status != "unsubscribed":
         # A new patient has not accepted SMS marketing; only an opt-out needs saying.
         present.discard("sms_marketing_status")
-    body = payloads.patient_update_body(cliniko_changes(contact, present))
+    body = payloads.patient_update_body(cliniko_changes(contact, present), CLINIKO_WRITES)
     created = payloads.parse_patient(client.create_patient(body))
     contact.cliniko_patient_id = created.id
     contact.cliniko_updated_at = created.updated_at

@@ -41,6 +41,8 @@ class StoreContext:
 
     session: Session
     now: datetime
+    # How a phone number without a country code is read (SMS_DEFAULT_REGION).
+    default_region: str = "AU"
     _refs: ReferenceIds | None = None
 
     @property
@@ -76,7 +78,8 @@ def _reference(model: Any, columns: Callable[[Any], dict[str, Any]]) -> StoreFun
 
 
 def _store_patients(ctx: StoreContext, records: list[Any]) -> PageCounts:
-    counts = upsert_patients(ctx.session, records, ctx.now, link_by_email=True)
+    counts = upsert_patients(ctx.session, records, ctx.now, link_by_email=True,
+                             default_region=ctx.default_region)
     # Appointments pulled before their patient get their feed entries once linked.
     record_events_for_appointment_ids(ctx.session, counts.linked_ids, ctx.now)
     return counts
@@ -131,11 +134,13 @@ class PullSync:
         *,
         overlap: timedelta,
         heartbeat: Callable[[], object] | None = None,
+        default_region: str = "AU",
     ) -> None:
         self.database = database
         self.client = client
         self.clock = clock
         self.overlap = overlap
+        self.default_region = default_region
         # Called after each committed page, e.g. to renew the pull lock.
         self.heartbeat = heartbeat or (lambda: None)
 
@@ -184,7 +189,7 @@ class PullSync:
         listing_started = self.clock.now()
         run.current_resource = resource.name
         session.commit()
-        context = StoreContext(session, self.clock.now())
+        context = StoreContext(session, self.clock.now(), self.default_region)
         pages = 0
         for page in resource.pages(self.client, since):
             records, problems = _parse_page(resource, page.items)

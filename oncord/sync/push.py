@@ -16,7 +16,8 @@ from oncord.cliniko.client import ClinikoClient
 from oncord.cliniko.errors import NotFound, ValidationFailed
 from oncord.clock import Clock
 from oncord.db import Database
-from oncord.models import ChangeStatus, Contact, MarketingStatus, PatientChange
+from oncord.models import ChangeStatus, Contact, PatientChange
+from oncord.sync.patient_fields import CLINIKO_WRITES, cliniko_changes, columns_refused
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +30,6 @@ class PushResult:
     fields_pushed: int = 0
     fields_failed: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
-
-
-def cliniko_changes(contact: Contact, fields: set[str]) -> dict[str, object]:
-    """The contact's current values of these fields, named as patient_update_body() expects."""
-    changes: dict[str, object] = {}
-    for name in fields:
-        if name == "email_marketing_status":
-            changes["accepted_email_marketing"] = contact.email_marketing_status == MarketingStatus.SUBSCRIBED
-        elif name == "sms_marketing_status":
-            changes["accepted_sms_marketing"] = contact.sms_marketing_status == MarketingStatus.SUBSCRIBED
-        else:
-            changes[name] = getattr(contact, name)
-    return changes
 
 
 class PushSync:
@@ -131,11 +119,11 @@ class PushSync:
         assert contact.cliniko_patient_id is not None
         changes = cliniko_changes(contact, fields)
         current_numbers: tuple[payloads.PhoneNumber, ...] = ()
-        if "phone" in changes:
+        if "phone" in fields:
             # Cliniko replaces the whole list, so keep the patient's other numbers.
             current = payloads.parse_patient(self.client.get_patient(contact.cliniko_patient_id))
             current_numbers = current.phone_numbers
-        body = payloads.patient_update_body(changes, current_phone_numbers=current_numbers)
+        body = payloads.patient_update_body(changes, CLINIKO_WRITES, current_phone_numbers=current_numbers)
         if body:
             self.client.update_patient(contact.cliniko_patient_id, body)
 
@@ -178,14 +166,5 @@ class PushSync:
             )
 
 
-# Cliniko's 422 names its own fields; these are the contact fields behind them.
-_CLINIKO_FIELD_TO_LOCAL = {
-    "patient_phone_numbers": "phone",
-    "accepted_email_marketing": "email_marketing_status",
-    "unsubscribe_sms_marketing": "sms_marketing_status",
-}
-
-
 def _refused_fields(exc: ValidationFailed, fields: set[str]) -> set[str]:
-    names = {_CLINIKO_FIELD_TO_LOCAL.get(name.split(".")[0].split("[")[0], name) for name in exc.errors}
-    return names & fields
+    return columns_refused(exc.errors, fields)

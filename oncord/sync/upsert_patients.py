@@ -14,7 +14,7 @@ from oncord.db import table_of
 from oncord.models import Appointment, ConsentChange, ConsentSource, Contact
 from oncord.sync.bulk import insert_returning_ids, update_by_id
 from oncord.sync.outbox import protected_fields
-from oncord.sync.patient_fields import next_status, patient_columns
+from oncord.sync.patient_fields import BY_COLUMN, next_status, patient_columns
 
 
 @dataclass
@@ -39,7 +39,8 @@ _CONTACT_COLUMNS = (
 
 
 def upsert_patients(
-    session: Session, patients: Sequence[Any], now: datetime, *, link_by_email: bool
+    session: Session, patients: Sequence[Any], now: datetime, *, link_by_email: bool,
+    default_region: str = "AU",
 ) -> PageCounts:
     """Create or update the contacts of these patients; link unlinked contacts by e-mail."""
     counts = PageCounts(fetched=len(patients))
@@ -70,7 +71,7 @@ def upsert_patients(
         ):
             counts.unchanged += 1
             continue
-        values = patient_columns(patient)
+        values = patient_columns(patient, default_region=default_region)
         email_status = next_status(
             row.email_marketing_status if row else None, patient.accepted_email_marketing
         )
@@ -83,7 +84,9 @@ def upsert_patients(
             counts.created += 1
             continue
         for name in protected.get(row.id, ()):
-            values.pop(name, None)
+            # A derived column (a phone's E.164 form, a country's name) follows its field.
+            for column in BY_COLUMN[name].columns if name in BY_COLUMN else (name,):
+                values.pop(column, None)
         email_status = values.get("email_marketing_status", row.email_marketing_status)
         sms_status = values.get("sms_marketing_status", row.sms_marketing_status)
         values.update(id=row.id, cliniko_patient_id=patient.id)

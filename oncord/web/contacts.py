@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from oncord.cliniko.errors import ClinikoError
 from oncord.contacts.editing import update_contact
+from oncord.contacts.phones import phone_region
 from oncord.contacts.queries import activity_feed, contact_summary, list_contacts, practitioner_choices
 from oncord.context import cliniko_client_options, clock, secret_box, settings
 from oncord.db import get_session
@@ -129,7 +130,7 @@ def activity(contact_id: int) -> Response:
 def _form_for(contact: Contact) -> ContactForm:
     return ContactForm(
         obj=contact if request.method == "GET" else None,
-        region=contact.country_code or DEFAULT_PHONE_REGION,
+        region=phone_region(contact.country_code, settings().sms_default_region),
         today=local_today(clock().now(), settings().clinic_time_zone),
     )
 
@@ -154,7 +155,8 @@ def edit_post(contact_id: int) -> Response:
         if wants_fragment():
             return render_fragment("contacts/_form.html", contact=contact, form=form, status=422)
         return _contact_page(contact, form=form, status=422)
-    result = update_contact(db, contact, form.values(), clock=clock())
+    result = update_contact(db, contact, form.values(), clock=clock(),
+                            default_region=settings().sms_default_region)
     db.commit()
     if result.push_owed:
         # The real app, not the proxy; flask types current_app as Flask, which hides the

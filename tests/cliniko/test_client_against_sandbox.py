@@ -18,6 +18,7 @@ from oncord.cliniko.payloads import (
     patient_update_body,
 )
 from oncord.cliniko.shards import shard_from_api_key
+from oncord.sync.patient_fields import CLINIKO_WRITES
 
 try:
     from oncord.sandbox.server import start_sandbox
@@ -167,6 +168,7 @@ def test_create_update_and_fetch_patient(sandbox: Any, sandbox_client):
     body = patient_update_body(
         {"email": "ada@example.com", "phone": "0412 345 678", "accepted_sms_marketing": False,
          "accepted_email_marketing": True, "date_of_birth": "1815-12-10"},
+        CLINIKO_WRITES,
         current_phone_numbers=created.phone_numbers,
     )
     updated = parse_patient(sandbox_client.update_patient(created.id, body))

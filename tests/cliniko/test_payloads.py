@@ -21,6 +21,7 @@ from oncord.cliniko.payloads import (
     patient_changes_not_sent,
     patient_update_body,
 )
+from oncord.sync.patient_fields import CLINIKO_WRITES
 from tests.cliniko.conftest import EXAMPLES, example
 
 
@@ -409,7 +410,7 @@ def test_update_body_maps_every_local_field():
         "date_of_birth": date(1990, 1, 31), "sex": "Female", "gender_identity": "Woman",
         "accepted_email_marketing": True, "accepted_sms_marketing": False,
     }
-    body = patient_update_body(changes)
+    body = patient_update_body(changes, CLINIKO_WRITES)
     assert body == {
         "first_name": "Peta", "last_name": "Patientwoman", "email": "peta@example.com",
         "patient_phone_numbers": [{"number": "0411 111 111", "phone_type": "Mobile"}],
@@ -426,22 +427,22 @@ def test_update_body_maps_every_local_field():
 def test_phone_change_keeps_the_other_numbers():
     """Changing the phone replaces only the number it was read from; Home stays."""
     current = parse_patient(example("patient.json")).phone_numbers
-    body = patient_update_body({"phone": "0422222222"}, current_phone_numbers=current)
+    body = patient_update_body({"phone": "0422222222"}, CLINIKO_WRITES, current_phone_numbers=current)
     assert body["patient_phone_numbers"] == [
         {"number": "0422222222", "phone_type": "Mobile"},
         {"number": "61399999999", "phone_type": "Home"},
     ]
-    cleared = patient_update_body({"phone": None}, current_phone_numbers=current)
+    cleared = patient_update_body({"phone": None}, CLINIKO_WRITES, current_phone_numbers=current)
     assert cleared["patient_phone_numbers"] == [{"number": "61399999999", "phone_type": "Home"}]
 
 
 def test_sms_opt_in_is_not_sent_and_is_reported():
     """The API can unsubscribe but not re-subscribe: an opt-in yields no body key."""
     changes = {"accepted_sms_marketing": True}
-    assert patient_update_body(changes) == {}
-    assert patient_changes_not_sent(changes) == ["accepted_sms_marketing"]
-    assert patient_changes_not_sent({"accepted_sms_marketing": False}) == []
-    assert patient_update_body({"accepted_sms_marketing": False}) == {
+    assert patient_update_body(changes, CLINIKO_WRITES) == {}
+    assert patient_changes_not_sent(changes, CLINIKO_WRITES) == ["accepted_sms_marketing"]
+    assert patient_changes_not_sent({"accepted_sms_marketing": False}, CLINIKO_WRITES) == []
+    assert patient_update_body({"accepted_sms_marketing": False}, CLINIKO_WRITES) == {
         "unsubscribe_sms_marketing": True
     }
 
@@ -465,13 +466,14 @@ def test_sms_opt_in_is_not_sent_and_is_reported():
 def test_update_body_refuses_bad_changes(changes, error):
     """Unknown, deprecated and mistyped changes fail loudly instead of reaching Cliniko."""
     with pytest.raises(error):
-        patient_update_body(changes)
+        patient_update_body(changes, CLINIKO_WRITES)
 
 
 @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)))
 def test_date_of_birth_round_trips(day):
     """A date, or its YYYY-MM-DD text, is sent as YYYY-MM-DD and parses back to the same date."""
-    assert patient_update_body({"date_of_birth": day}) == {"date_of_birth": day.isoformat()}
-    assert patient_update_body({"date_of_birth": day.isoformat()})["date_of_birth"] == day.isoformat()
+    assert patient_update_body({"date_of_birth": day}, CLINIKO_WRITES) == {"date_of_birth": day.isoformat()}
+    as_text = patient_update_body({"date_of_birth": day.isoformat()}, CLINIKO_WRITES)
+    assert as_text["date_of_birth"] == day.isoformat()
     raw = {**example("patient.json"), "date_of_birth": day.isoformat()}
     assert parse_patient(raw).date_of_birth == day

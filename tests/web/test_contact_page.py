@@ -21,8 +21,8 @@ from tests.web.conftest import HTMX, post
 VALID = {
     "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": "0412345678",
     "date_of_birth": "1984-03-02", "address_1": "1 Beach Rd", "address_2": "", "address_3": "",
-    "city": "St Kilda", "state": "VIC", "post_code": "3182", "country": "Australia",
-    "email_marketing_status": "pending", "sms_marketing_status": "pending",
+    "city": "St Kilda", "state": "VIC", "post_code": "3182", "country_code": "AU",
+    "sex": "", "gender_identity": "", "email_marketing_status": "pending", "sms_marketing_status": "pending",
 }
 
 
@@ -152,7 +152,7 @@ def test_edit_form_as_fragment_and_as_page(staff_client, db_session, clock) -> N
 
 
 def test_edit_saves_and_records_consent(staff_client, db_session, clock) -> None:
-    """A valid edit is saved (phone in international format) and consent changes are recorded."""
+    """A valid edit is saved (phone as typed, with its E.164 form) and consent changes are recorded."""
     contact = make_contact(db_session, clock, email_marketing_status="subscribed")
     db_session.commit()
     clock.advance(hours=1)
@@ -162,8 +162,10 @@ def test_edit_saves_and_records_consent(staff_client, db_session, clock) -> None
     assert response.headers["HX-Redirect"] == f"/contacts/{contact.id}"
     db_session.expire_all()
     saved = db_session.get(Contact, contact.id)
-    assert (saved.email, saved.phone, saved.date_of_birth) == ("ada@example.com", "+61 412 345 678",
+    assert (saved.email, saved.phone, saved.date_of_birth) == ("ada@example.com", "0412345678",
                                                                date(1984, 3, 2))
+    assert (saved.phone_e164, saved.phone_is_mobile) == ("+61412345678", True)
+    assert (saved.country_code, saved.country) == ("AU", "Australia")
     assert saved.address_2 is None and saved.updated_at == clock.now()
     assert saved.email_marketing_status == "unsubscribed"
     change = db_session.scalars(select(ConsentChange)).one()
