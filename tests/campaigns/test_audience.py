@@ -21,6 +21,7 @@ from oncord.campaigns.audience import (
     day_start,
     recipients_query,
 )
+from oncord.messaging.sms import mobile_number
 from oncord.models import Appointment, Business, Contact
 from tests.factories import make_appointment, make_appointment_type, make_contact, make_practitioner
 
@@ -103,8 +104,11 @@ def _reason(c: Contact, channel: str) -> str:
         return "contact_archived"
     if status != "subscribed":
         return "no_consent"
-    if not _filled(c.email if channel == "email" else c.phone):
-        return "no_email" if channel == "email" else "no_mobile"
+    if channel == "email" and not _filled(c.email):
+        return "no_email"
+    # Parsed here, independently of the mobile flag the query reads: a landline gets no SMS.
+    if channel == "sms" and mobile_number(c.phone, "AU") is None:
+        return "no_mobile"
     return RECEIVE
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from oncord import context
 from oncord.campaigns import lifecycle
-from oncord.campaigns.audience import AppointmentCondition, Audience, Period
+from oncord.campaigns.audience import AppointmentCondition, Audience, Period, breakdown
 from oncord.campaigns.sending import start
 from oncord.db import get_database
 from oncord.jobs.campaign_jobs import campaign_sender
@@ -94,10 +94,11 @@ def test_email_reaches_each_subscribed_contact_once_with_one_click_unsubscribe(
     assert len(smtp_sink.received) == 3
 
 
-def test_sms_gets_an_opt_out_link_and_landlines_are_skipped(
+def test_sms_gets_an_opt_out_link_and_landlines_are_left_out(
     messaging_app, db_session, clock, fake_twilio, start_campaign, work_queue
 ) -> None:
-    """Each SMS ends with its opt-out link; a subscribed contact with a landline is skipped, with why."""
+    """Each SMS ends with its opt-out link; a subscribed contact with a landline is left out of the
+    audience (its stored mobile flag is false), and the count says why."""
     mobiles = _subscribers(db_session, clock, 2)
     landline = make_contact(db_session, clock, phone="03 9000 0000", sms_marketing_status="subscribed")
     campaign = make_campaign(db_session, clock, channel="sms")
@@ -111,7 +112,9 @@ def test_sms_gets_an_opt_out_link_and_landlines_are_skipped(
     body = fake_twilio.received[0].body
     assert body.startswith("Hi Pat") and "\nOpt out: " + PUBLIC_URL + "/u/" in body
     rows = {r.contact_id: r for r in recipients(db_session, campaign.id)}
-    assert rows[landline.id].state == "skipped" and rows[landline.id].reason == "no_mobile"
+    assert landline.id not in rows
+    counts = breakdown(db_session, Audience(), "sms", clock.now(), "Australia/Melbourne")
+    assert (counts.receive, counts.excluded.get("no_mobile")) == (2, 1)
     assert {rows[c.id].state for c in mobiles} == {"sent"}
     assert fresh(db_session, campaign.id).state == "sent"
 
