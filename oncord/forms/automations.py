@@ -40,6 +40,25 @@ FIRST_TRIGGER = Trigger.UPCOMING.value
 _FIRST = trigger_def(FIRST_TRIGGER).defaults
 
 
+def default_timing(minutes: int) -> tuple[int, str]:
+    """A default offset as staff would type it: 1440 -> (24, "hours"), 2880 -> (2, "days")."""
+    if minutes % 60 == 0 and minutes < 48 * 60:
+        return minutes // 60, "hours"
+    return split_offset(minutes)
+
+
+def split_offset(minutes: int) -> tuple[int, str]:
+    """1440 -> (1, "days"), 120 -> (2, "hours"), 90 -> (90, "minutes")."""
+    if minutes and minutes % (24 * 60) == 0:
+        return minutes // (24 * 60), "days"
+    if minutes % 60 == 0:
+        return minutes // 60, "hours"
+    return minutes, "minutes"
+
+
+_FIRST_TIMING = default_timing(_FIRST.offset_minutes)
+
+
 class AutomationForm(FlaskForm):
     """Trigger, timing, filters, channels and templates of one automation."""
 
@@ -49,10 +68,10 @@ class AutomationForm(FlaskForm):
     # The trigger whose defaults the untouched fields still hold; switching the trigger replaces them.
     defaults_for = HiddenField(default=FIRST_TRIGGER)
     timing_amount = IntegerField(
-        "How long", default=_FIRST.offset_minutes // 60, render_kw={"min": 0, "max": 1000},
+        "How long", default=_FIRST_TIMING[0], render_kw={"min": 0, "max": 1000},
         validators=[Optional(), NumberRange(min=0, max=1000, message="Enter a number from 0 to 1000.")],
     )
-    timing_unit = SelectField("Unit", choices=choices(UNIT_CHOICES), default="hours")
+    timing_unit = SelectField("Unit", choices=choices(UNIT_CHOICES), default=_FIRST_TIMING[1])
     require_arrived = BooleanField("Only appointments marked arrived")
     send_when_booked_late = BooleanField(
         "If an appointment is booked after its reminder time, send the reminder at once", default=True
@@ -126,7 +145,7 @@ class AutomationForm(FlaskForm):
             if _same_text(field.data, before):
                 _set(field, after)
         if self.offset_minutes() == old.defaults.offset_minutes:
-            amount, unit = split_offset(new.defaults.offset_minutes)
+            amount, unit = default_timing(new.defaults.offset_minutes)
             _set(self.timing_amount, amount)
             _set(self.timing_unit, unit)
         if Option.SERVICE not in new.options:
@@ -174,7 +193,7 @@ class AutomationForm(FlaskForm):
         return AutomationData(
             name=self.name.data or "",
             enabled=bool(self.enabled.data),
-            trigger=self.trigger.data or FIRST_TRIGGER,
+            trigger=self.trigger_entry.key.value,
             offset_minutes=self.offset_minutes(),
             require_arrived=bool(self.require_arrived.data),
             send_when_booked_late=bool(self.send_when_booked_late.data),
@@ -197,15 +216,6 @@ def _set(field: Any, value: Any) -> None:
     # Number fields render what was typed (raw_data) before their data.
     field.data = value
     field.raw_data = [str(value)]
-
-
-def split_offset(minutes: int) -> tuple[int, str]:
-    """1440 -> (1, "days"), 120 -> (2, "hours"), 90 -> (90, "minutes")."""
-    if minutes and minutes % (24 * 60) == 0:
-        return minutes // (24 * 60), "days"
-    if minutes % 60 == 0:
-        return minutes // 60, "hours"
-    return minutes, "minutes"
 
 
 class ToggleForm(FlaskForm):

@@ -104,6 +104,13 @@ class TriggerDef:
     min_offset_message: str = ""
     # For "Only appointments marked arrived": the phrase with that option on.
     event_phrase_arrived: str | None = None
+    # Under the editor's timing; empty: "How long after <event>; 0 sends straight away."
+    timing_hint_text: str = ""
+
+    @property
+    def timing_hint(self) -> str:
+        """What the editor's timing means for this trigger."""
+        return self.timing_hint_text or f"How long after {self.event_phrase}; 0 sends straight away."
 
     def phrase(self, require_arrived: bool) -> str:
         """The event in words, e.g. "a cancellation"."""

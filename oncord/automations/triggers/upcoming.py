@@ -92,4 +92,5 @@ ENTRY = TriggerDef(
     options=frozenset({Option.SERVICE, Option.BOOKED_LATE}),
     min_offset_minutes=60,
     min_offset_message="A reminder goes at least 1 hour before the appointment.",
+    timing_hint_text="How long before the appointment starts (at least 1 hour).",
 )
