@@ -124,3 +124,45 @@ def test_a_first_pull_never_counts_as_a_move(
     dispatch()
     assert smtp_sink.received == [] and sends(db_session) == []
     assert appointment_of(db_session, booking).previous_starts_at is None
+
+
+def test_a_second_move_adds_a_feed_entry_but_no_second_message_and_a_cancelled_one_sends_nothing(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, smtp_sink
+) -> None:
+    """Once per appointment: moved twice, one message (two feed entries); moved then cancelled before
+    the message is due, none."""
+    twice, cancelled = make_patient("Twice"), make_patient("Gone")
+    pull()
+    make_automation(db_session, clock, name="Moved", trigger="rescheduled", send_sms=False,
+                    **{**MOVED, "offset_minutes": 60})
+    db_session.commit()
+    starts = clock.now() + timedelta(days=4)
+    first = sandbox.store.add_appointment(patient_id=twice.cliniko_id, starts_at=iso(starts))
+    second = sandbox.store.add_appointment(patient_id=cancelled.cliniko_id, starts_at=iso(starts))
+    pull()
+    clock.advance(minutes=10)
+    for booking in (first, second):
+        sandbox.store.update_appointment(booking, starts_at=iso(starts + timedelta(days=1)))
+    pull()
+    clock.advance(minutes=10)
+    sandbox.store.cancel_appointment(second, reason=40)
+    pull()
+    clock.advance(hours=1)
+    dispatch()
+    sandbox.store.update_appointment(first, starts_at=iso(starts + timedelta(days=2)))
+    clock.advance(hours=2)
+    for _ in range(2):
+        pull()
+        dispatch()
+        clock.advance(minutes=1)
+
+    assert [m.rcpt_tos for m in smtp_sink.received] == [(twice.email,)]
+    outcomes = {(s.contact_id, s.state, s.reason) for s in sends(db_session)}
+    assert outcomes == {(contact_of(db_session, twice).id, "sent", None)}
+    moves = db_session.scalars(select(ActivityEvent).where(
+        ActivityEvent.kind == "appointment_rescheduled",
+        ActivityEvent.contact_id == contact_of(db_session, twice).id,
+    ))
+    assert [e.details["to"] for e in sorted(moves, key=lambda e: e.occurred_at)] == [
+        (starts + timedelta(days=1)).isoformat(), (starts + timedelta(days=2)).isoformat()
+    ]
