@@ -8,15 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from oncord.automations.triggers import Option, Timing, trigger_def
 from oncord.clock import Clock
-from oncord.models import AppointmentType, Automation, Practitioner, Trigger
-
-TRIGGER_LABELS = {
-    Trigger.UPCOMING.value: "Upcoming appointment",
-    Trigger.CANCELLED.value: "Appointment cancelled",
-    Trigger.DID_NOT_ARRIVE.value: "Did not arrive",
-    Trigger.FINISHED.value: "Appointment finished",
-}
+from oncord.models import AppointmentType, Automation, Practitioner
 
 
 @dataclass(frozen=True)
@@ -50,9 +44,10 @@ def save_automation(
     automation.name = data.name.strip()
     automation.trigger = data.trigger
     automation.offset_minutes = data.offset_minutes
-    automation.require_arrived = data.require_arrived and data.trigger == Trigger.FINISHED
+    options = trigger_def(data.trigger).options
+    automation.require_arrived = data.require_arrived and Option.REQUIRE_ARRIVED in options
     automation.send_when_booked_late = data.send_when_booked_late
-    automation.is_service = data.is_service and data.trigger == Trigger.UPCOMING
+    automation.is_service = data.is_service and Option.SERVICE in options
     automation.send_email = data.send_email
     automation.email_subject = data.email_subject.strip()
     automation.email_body = data.email_body.strip()
@@ -95,13 +90,9 @@ def describe_offset(minutes: int) -> str:
 
 def describe_trigger(automation: Automation) -> str:
     """The trigger and timing in words, e.g. "1 day before an appointment"."""
+    entry = trigger_def(automation.trigger)
     offset = describe_offset(automation.offset_minutes)
-    if automation.trigger == Trigger.UPCOMING:
-        return f"{offset} before an appointment"
-    event = {
-        Trigger.CANCELLED.value: "a cancellation",
-        Trigger.DID_NOT_ARRIVE.value: "a did-not-arrive",
-        Trigger.FINISHED.value: "an arrived appointment ends" if automation.require_arrived
-        else "an appointment ends",
-    }[automation.trigger]
+    event = entry.phrase(automation.require_arrived)
+    if entry.timing is Timing.BEFORE_START:
+        return f"{offset} before {event}"
     return f"{offset} after {event}" if offset else f"Straight after {event}"

@@ -1,37 +1,26 @@
 """Planning: turn due triggers into send rows, once each, whoever plans at the same time.
 
-Rows are only created once a message is due, so an appointment that moves before its reminder
-time needs nothing: the reminder is simply planned at the new time. The unique key on
-(automation, appointment, trigger, channel) makes a second planner's insert a no-op.
+Which appointments are due is each trigger's own query (its registry entry's finder). Rows are
+only created once a message is due, so an appointment that moves before its reminder time needs
+nothing: the reminder is simply planned at the new time. The unique key on (automation,
+appointment, trigger, channel) makes a second planner's insert a no-op.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from oncord.automations.reasons import Reason
-from oncord.automations.rules import DNA_MAX_AGE, LATE_LIMIT, AutomationSpec
+from oncord.automations.spec import AutomationSpec
 from oncord.automations.status import add_outcome_events
-from oncord.db import UTCDateTime, table_of
-from oncord.models import Appointment, Automation, AutomationSend, SendState, Trigger
-
-_COLUMNS = (
-    Appointment.id,
-    Appointment.contact_id,
-    Appointment.starts_at,
-    Appointment.ends_at,
-    Appointment.cancelled_at,
-    Appointment.cliniko_created_at,
-    Appointment.cliniko_updated_at,
-    Appointment.archived_at,
-)
+from oncord.automations.triggers import Firing, trigger_def
+from oncord.db import table_of
+from oncord.models import Automation, AutomationSend, SendState
 
 
 @dataclass
@@ -47,126 +36,13 @@ class PlanResult:
         self.skipped += other.skipped
 
 
-@dataclass(frozen=True)
-class Firing:
-    """A trigger that fired for an appointment: send at due_at, or record a skip."""
-
-    appointment_id: int
-    contact_id: int
-    event_at: datetime
-    due_at: datetime
-    skip: Reason | None = None
-
-
 def plan(session: Session, spec: AutomationSpec, now: datetime) -> PlanResult:
     """Create the send rows that are due for one automation (the caller commits)."""
     if spec.cutoff is None or not spec.channels:
         return PlanResult()
-    if spec.trigger == Trigger.UPCOMING:
-        firings = list(_upcoming(session, spec, now))
-    else:
-        firings = list(_events(session, spec, now))
+    firings = list(trigger_def(spec.trigger).find(session, spec, now))
     result = _insert(session, spec, firings, now)
     session.execute(update(Automation).where(Automation.id == spec.id).values(planned_through=now))
-    return result
-
-
-def _base(spec: AutomationSpec) -> Any:
-    already = (
-        select(AutomationSend.id)
-        .where(
-            AutomationSend.automation_id == spec.id,
-            AutomationSend.appointment_id == Appointment.id,
-            AutomationSend.trigger_key == spec.trigger_key,
-        )
-        .correlate(Appointment)
-    )
-    query = select(*_COLUMNS).where(
-        Appointment.contact_id.is_not(None), Appointment.archived_at.is_(None), ~exists(already)
-    )
-    if spec.appointment_type_ids:
-        query = query.where(Appointment.appointment_type_id.in_(sorted(spec.appointment_type_ids)))
-    if spec.practitioner_ids:
-        query = query.where(Appointment.practitioner_id.in_(sorted(spec.practitioner_ids)))
-    return query
-
-
-def _upcoming(session: Session, spec: AutomationSpec, now: datetime) -> Iterable[Firing]:
-    assert spec.cutoff is not None
-    cutoff, offset = spec.cutoff, spec.offset
-    since = spec.planned_through or cutoff
-    # Due and still ahead, plus (after an outage) everything that fell due since the last pass.
-    lower = min(since + offset, now)
-    query = _base(spec).where(Appointment.starts_at > lower, Appointment.starts_at <= now + offset)
-    for row in session.execute(query.execution_options(yield_per=2000)):
-        due = row.starts_at - offset
-        if row.cancelled_at is not None:
-            # Logged once the reminder would have gone, so staff can see why there was none.
-            if due >= cutoff and cutoff <= row.cancelled_at < due:
-                yield Firing(row.id, row.contact_id, due, due, Reason.CANCELLED_BEFORE_DUE)
-            continue
-        if row.starts_at <= now:
-            if due >= cutoff:
-                yield Firing(row.id, row.contact_id, due, due, Reason.ALREADY_STARTED)
-            continue
-        created = row.cliniko_created_at
-        if created is not None and created > due:
-            # Booked after its reminder time: send at once (unless turned off) if booked after go-live.
-            if created < cutoff:
-                continue
-            if spec.send_when_booked_late:
-                yield Firing(row.id, row.contact_id, due, now)
-            else:
-                yield Firing(row.id, row.contact_id, due, now, Reason.BOOKED_LATE)
-            continue
-        if due >= cutoff:
-            yield Firing(row.id, row.contact_id, due, due)
-
-
-def _events(session: Session, spec: AutomationSpec, now: datetime) -> Iterable[Firing]:
-    assert spec.cutoff is not None
-    cutoff, offset = spec.cutoff, spec.offset
-    since = spec.planned_through or cutoff
-    # Due in (lower_due, now]: at least LATE_LIMIT back, further after an outage (logged as too late).
-    lower_due = min(since, now - LATE_LIMIT)
-    event: Any
-    if spec.trigger == Trigger.CANCELLED:
-        event = Appointment.cancelled_at
-        conditions: list[Any] = [Appointment.cancelled_at.is_not(None)]
-    elif spec.trigger == Trigger.DID_NOT_ARRIVE:
-        event = func.coalesce(Appointment.cliniko_updated_at, Appointment.starts_at)
-        conditions = [
-            Appointment.did_not_arrive.is_(True),
-            Appointment.cancelled_at.is_(None),
-            Appointment.starts_at >= lower_due - offset - DNA_MAX_AGE,
-        ]
-    else:
-        event = func.coalesce(Appointment.ends_at, Appointment.starts_at)
-        conditions = [
-            Appointment.cancelled_at.is_(None),
-            or_(Appointment.did_not_arrive.is_(None), Appointment.did_not_arrive.is_(False)),
-        ]
-        if spec.require_arrived:
-            conditions.append(Appointment.patient_arrived.is_(True))
-    lower_event = max(cutoff, lower_due - offset)
-    query = _base(spec).add_columns(event.label("event_at")).where(
-        and_(*conditions), event >= lower_event, event <= now - offset
-    )
-    for row in session.execute(query.execution_options(yield_per=2000)):
-        event_at = _aware(row.event_at)
-        if event_at < cutoff:
-            continue
-        due = event_at + offset
-        skip = Reason.TOO_LATE if due < now - LATE_LIMIT else None
-        yield Firing(row.id, row.contact_id, event_at, due, skip)
-
-
-def _aware(value: Any) -> datetime:
-    # coalesce() loses the column type on SQLite, which then hands back text or a naive datetime.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    result = UTCDateTime().process_result_value(value, None)
-    assert result is not None
     return result
 
 

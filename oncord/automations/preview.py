@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from oncord.automations.editing import AutomationData
 from oncord.automations.queries import preview_appointment
-from oncord.automations.reasons import reason_text
-from oncord.automations.rules import AutomationSpec, check_contact
+from oncord.automations.reasons import Reason, reason_text
+from oncord.automations.rules import check_contact
+from oncord.automations.spec import AutomationSpec, skip
+from oncord.automations.triggers import Option, Timing, trigger_def
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
@@ -51,11 +53,30 @@ def spec_from_data(data: AutomationData) -> AutomationSpec:
         id=0, name=data.name, enabled=True, trigger=data.trigger,
         offset=timedelta(minutes=data.offset_minutes),
         require_arrived=data.require_arrived, send_when_booked_late=data.send_when_booked_late,
-        is_service=data.is_service and data.trigger == "upcoming", channels=channels,
+        is_service=data.is_service and Option.SERVICE in trigger_def(data.trigger).options, channels=channels,
         appointment_type_ids=frozenset(data.appointment_type_ids),
         practitioner_ids=frozenset(data.practitioner_ids), email_subject=data.email_subject,
         email_body=data.email_body, sms_body=data.sms_body, cutoff=None, planned_through=None,
     )
+
+
+def matching_appointment(session: Session, spec: AutomationSpec, contact_id: int,
+                         now: datetime) -> Appointment | None:
+    """The contact's appointment the automation's filters and timing would use, if any."""
+    return preview_appointment(
+        session, contact_id, now, appointment_type_ids=spec.appointment_type_ids,
+        practitioner_ids=spec.practitioner_ids,
+        upcoming_only=trigger_def(spec.trigger).timing is Timing.BEFORE_START,
+    )
+
+
+def _no_match(spec: AutomationSpec, contact: Contact) -> str:
+    ahead = trigger_def(spec.trigger).timing is Timing.BEFORE_START
+    kind = "upcoming appointment" if ahead else "appointment"
+    narrowed = " of the chosen appointment types and practitioners" if (
+        spec.appointment_type_ids or spec.practitioner_ids) else ""
+    return (f"Would not be sent: {contact.full_name} has no {kind}{narrowed}. The text below uses sample "
+            "appointment details; choose another contact to check one who has.")
 
 
 def sample_contact() -> Contact:
@@ -102,13 +123,16 @@ def preview(
     profile = load_profile(session, settings)
     real = contact is not None
     person = contact if contact is not None else sample_contact()
-    appointment = preview_appointment(session, person.id, now) if real else None
-    merge = _merge(person, appointment, profile, now)
     spec = spec_from_data(data)
+    appointment = matching_appointment(session, spec, person.id, now) if real else None
+    merge = _merge(person, appointment, profile, now)
     results = []
     for channel in spec.channels:
         verdict, address = check_contact(spec, person, channel, settings.sms_default_region)
-        if verdict.go:
+        if real and appointment is None:
+            # Consent alone is not enough: without an appointment this automation would never fire.
+            verdict, summary = skip(Reason.NO_LONGER_MATCHES), _no_match(spec, person)
+        elif verdict.go:
             summary = f"Would be sent to {address}."
         else:
             summary = f"Would not be sent: {reason_text(verdict.reason)}."
@@ -145,9 +169,9 @@ def send_test(
     profile = load_profile(session, settings)
     now = clock.now()
     person = contact if contact is not None else sample_contact()
-    appointment = preview_appointment(session, person.id, now) if contact is not None else None
-    merge = _merge(person, appointment, profile, now)
     spec = spec_from_data(data)
+    appointment = matching_appointment(session, spec, person.id, now) if contact is not None else None
+    merge = _merge(person, appointment, profile, now)
     outcomes: list[tuple[bool, str]] = []
     for channel in spec.channels:
         address = to_email if channel == "email" else mobile_number(to_phone, settings.sms_default_region)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -108,19 +109,26 @@ def preview_contacts(session: Session, now: datetime, limit: int = 100) -> list[
     return [contacts[i] for i in ids if i in contacts]
 
 
-def preview_appointment(session: Session, contact_id: int, now: datetime) -> Appointment | None:
-    """The contact's next appointment, else their latest one."""
-    upcoming = session.scalars(
-        select(Appointment)
-        .where(Appointment.contact_id == contact_id, Appointment.starts_at >= now)
-        .order_by(Appointment.starts_at)
-        .limit(1)
-    ).first()
-    if upcoming is not None:
+def preview_appointment(
+    session: Session,
+    contact_id: int,
+    now: datetime,
+    *,
+    appointment_type_ids: Collection[int] = (),
+    practitioner_ids: Collection[int] = (),
+    upcoming_only: bool = False,
+) -> Appointment | None:
+    """The contact's next appointment that passes the filters (empty means any), else their latest
+    one; upcoming_only (reminders) takes only a booked one still ahead. None when none matches."""
+    query = select(Appointment).where(Appointment.contact_id == contact_id, Appointment.archived_at.is_(None))
+    if appointment_type_ids:
+        query = query.where(Appointment.appointment_type_id.in_(sorted(appointment_type_ids)))
+    if practitioner_ids:
+        query = query.where(Appointment.practitioner_id.in_(sorted(practitioner_ids)))
+    ahead = query.where(Appointment.starts_at >= now)
+    if upcoming_only:
+        ahead = ahead.where(Appointment.cancelled_at.is_(None))
+    upcoming = session.scalars(ahead.order_by(Appointment.starts_at).limit(1)).first()
+    if upcoming is not None or upcoming_only:
         return upcoming
-    return session.scalars(
-        select(Appointment)
-        .where(Appointment.contact_id == contact_id)
-        .order_by(Appointment.starts_at.desc())
-        .limit(1)
-    ).first()
+    return session.scalars(query.order_by(Appointment.starts_at.desc()).limit(1)).first()

@@ -19,17 +19,8 @@ from sqlalchemy.orm import Session
 
 from oncord.automations.reasons import Reason
 from oncord.automations.refresh import AppointmentRefresher
-from oncord.automations.rules import (
-    SEND,
-    AutomationSpec,
-    Verdict,
-    check_appointment,
-    check_contact,
-    skip,
-    spec_of,
-    too_late,
-    wait,
-)
+from oncord.automations.rules import check_appointment, check_contact, spec_of, too_late
+from oncord.automations.spec import SEND, AutomationSpec, Verdict, skip, wait
 from oncord.automations.status import add_outcome_events, transition
 from oncord.clock import Clock
 from oncord.config import Settings

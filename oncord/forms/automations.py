@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -17,17 +18,13 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from oncord.automations.editing import AutomationData
+from oncord.automations.triggers import TRIGGERS, Option, TriggerDef, trigger_def
 from oncord.forms import choices
 from oncord.forms.fields import MultiCheckboxField, valid_template
 from oncord.messaging.quiet_hours import format_hhmm, parse_hhmm
 from oncord.models import Automation, Trigger
 
-TRIGGER_CHOICES = [
-    (Trigger.UPCOMING.value, "Upcoming appointment (a reminder before it starts)"),
-    (Trigger.CANCELLED.value, "The contact cancelled the appointment"),
-    (Trigger.DID_NOT_ARRIVE.value, "The contact did not arrive"),
-    (Trigger.FINISHED.value, "The contact finished the appointment"),
-]
+TRIGGER_CHOICES = [(key, entry.choice) for key, entry in TRIGGERS.items()]
 UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 24 * 60}
 UNIT_CHOICES = [("hours", "hours"), ("days", "days"), ("minutes", "minutes")]
 KIND_CHOICES = [
@@ -38,17 +35,28 @@ KIND_CHOICES = [
 MAX_OFFSET_MINUTES = 60 * 24 * 60
 MAX_SMS_TEMPLATE = 1000
 
-DEFAULT_SUBJECT = "Reminder: your {{ appointment_type }} on {{ appointment_date }}"
-DEFAULT_BODY = (
-    "Hi {{ first_name }},\n\n"
-    "This is a reminder of your {{ appointment_type }} with {{ practitioner }} at {{ business }} on "
-    "{{ appointment_start }}.\n\n"
-    "If you need to change it, you can book online: {{ book_now_url }}\n\n"
-    "See you soon!"
-)
-DEFAULT_SMS = (
-    "Hi {{ first_name }}, a reminder of your appointment with {{ practitioner }} on {{ appointment_start }}."
-)
+# A new automation starts as a reminder.
+FIRST_TRIGGER = Trigger.UPCOMING.value
+_FIRST = trigger_def(FIRST_TRIGGER).defaults
+
+
+def default_timing(minutes: int) -> tuple[int, str]:
+    """A default offset as staff would type it: 1440 -> (24, "hours"), 2880 -> (2, "days")."""
+    if minutes % 60 == 0 and minutes < 48 * 60:
+        return minutes // 60, "hours"
+    return split_offset(minutes)
+
+
+def split_offset(minutes: int) -> tuple[int, str]:
+    """1440 -> (1, "days"), 120 -> (2, "hours"), 90 -> (90, "minutes")."""
+    if minutes and minutes % (24 * 60) == 0:
+        return minutes // (24 * 60), "days"
+    if minutes % 60 == 0:
+        return minutes // 60, "hours"
+    return minutes, "minutes"
+
+
+_FIRST_TIMING = default_timing(_FIRST.offset_minutes)
 
 
 class AutomationForm(FlaskForm):
@@ -57,11 +65,13 @@ class AutomationForm(FlaskForm):
     name = StringField("Name", validators=[InputRequired("Give the automation a name."), Length(max=255)])
     enabled = BooleanField("On: send messages as appointments qualify")
     trigger = SelectField("When", choices=choices(TRIGGER_CHOICES))
+    # The trigger whose defaults the untouched fields still hold; switching the trigger replaces them.
+    defaults_for = HiddenField(default=FIRST_TRIGGER)
     timing_amount = IntegerField(
-        "How long", default=24, render_kw={"min": 0, "max": 1000},
+        "How long", default=_FIRST_TIMING[0], render_kw={"min": 0, "max": 1000},
         validators=[Optional(), NumberRange(min=0, max=1000, message="Enter a number from 0 to 1000.")],
     )
-    timing_unit = SelectField("Unit", choices=choices(UNIT_CHOICES), default="hours")
+    timing_unit = SelectField("Unit", choices=choices(UNIT_CHOICES), default=_FIRST_TIMING[1])
     require_arrived = BooleanField("Only appointments marked arrived")
     send_when_booked_late = BooleanField(
         "If an appointment is booked after its reminder time, send the reminder at once", default=True
@@ -70,13 +80,13 @@ class AutomationForm(FlaskForm):
     appointment_types = MultiCheckboxField("Appointment types", coerce=int, validate_choice=False)
     practitioners = MultiCheckboxField("Practitioners", coerce=int, validate_choice=False)
     send_email = BooleanField("Send an e-mail", default=True)
-    email_subject = StringField("Subject", default=DEFAULT_SUBJECT,
+    email_subject = StringField("Subject", default=_FIRST.email_subject,
                                 validators=[Length(max=300), valid_template("Subject")])
-    email_body = TextAreaField("E-mail", default=DEFAULT_BODY,
+    email_body = TextAreaField("E-mail", default=_FIRST.email_body,
                                validators=[Length(max=20_000), valid_template("E-mail")],
                                render_kw={"rows": 10})
     send_sms = BooleanField("Send an SMS")
-    sms_body = TextAreaField("SMS", default=DEFAULT_SMS,
+    sms_body = TextAreaField("SMS", default=_FIRST.sms_body,
                              validators=[Length(max=MAX_SMS_TEMPLATE), valid_template("SMS")],
                              render_kw={"rows": 4})
     # Not saved: who the preview and the test use.
@@ -99,6 +109,7 @@ class AutomationForm(FlaskForm):
         return cls(
             data={
                 "name": automation.name, "enabled": automation.enabled, "trigger": automation.trigger,
+                "defaults_for": automation.trigger,
                 "timing_amount": amount, "timing_unit": unit, "require_arrived": automation.require_arrived,
                 "send_when_booked_late": automation.send_when_booked_late,
                 "message_kind": "service" if automation.is_service else "marketing",
@@ -109,6 +120,36 @@ class AutomationForm(FlaskForm):
                 "sms_body": automation.sms_body,
             }
         )
+
+    @property
+    def trigger_entry(self) -> TriggerDef:
+        """The registry entry of the chosen trigger."""
+        return trigger_def(self.trigger.data if self.trigger.data in TRIGGERS else FIRST_TRIGGER)
+
+    def switch_trigger(self) -> None:
+        """Replace what still holds the previous trigger's defaults with the chosen trigger's.
+
+        What staff changed stays. Browsers send a textarea's line breaks as CRLF, so text is
+        compared with them normalised.
+        """
+        old = trigger_def(self.defaults_for.data if self.defaults_for.data in TRIGGERS else FIRST_TRIGGER)
+        new = self.trigger_entry
+        self.defaults_for.data = new.key.value
+        if old is new:
+            return
+        for field, before, after in (
+            (self.email_subject, old.defaults.email_subject, new.defaults.email_subject),
+            (self.email_body, old.defaults.email_body, new.defaults.email_body),
+            (self.sms_body, old.defaults.sms_body, new.defaults.sms_body),
+        ):
+            if _same_text(field.data, before):
+                _set(field, after)
+        if self.offset_minutes() == old.defaults.offset_minutes:
+            amount, unit = default_timing(new.defaults.offset_minutes)
+            _set(self.timing_amount, amount)
+            _set(self.timing_unit, unit)
+        if Option.SERVICE not in new.options:
+            _set(self.message_kind, "marketing")
 
     def offset_minutes(self) -> int:
         """The timing in minutes."""
@@ -131,14 +172,14 @@ class AutomationForm(FlaskForm):
             self.sms_body.errors = [*self.sms_body.errors, "Write the SMS."]
             valid = False
         minutes = self.offset_minutes()
-        if self.trigger.data == Trigger.UPCOMING and minutes < 60:
-            self.timing_amount.errors = [*self.timing_amount.errors,
-                                         "A reminder goes at least 1 hour before the appointment."]
+        entry = trigger_def(self.trigger.data or FIRST_TRIGGER)
+        if minutes < entry.min_offset_minutes:
+            self.timing_amount.errors = [*self.timing_amount.errors, entry.min_offset_message]
             valid = False
         if minutes > MAX_OFFSET_MINUTES:
             self.timing_amount.errors = [*self.timing_amount.errors, "Choose at most 60 days."]
             valid = False
-        if self.message_kind.data == "service" and self.trigger.data != Trigger.UPCOMING:
+        if self.message_kind.data == "service" and Option.SERVICE not in entry.options:
             self.message_kind.errors = [
                 *self.message_kind.errors,
                 "Only appointment reminders can be service messages; follow-ups are marketing and go "
@@ -152,7 +193,7 @@ class AutomationForm(FlaskForm):
         return AutomationData(
             name=self.name.data or "",
             enabled=bool(self.enabled.data),
-            trigger=self.trigger.data or Trigger.UPCOMING.value,
+            trigger=self.trigger_entry.key.value,
             offset_minutes=self.offset_minutes(),
             require_arrived=bool(self.require_arrived.data),
             send_when_booked_late=bool(self.send_when_booked_late.data),
@@ -167,13 +208,14 @@ class AutomationForm(FlaskForm):
         )
 
 
-def split_offset(minutes: int) -> tuple[int, str]:
-    """1440 -> (1, "days"), 120 -> (2, "hours"), 90 -> (90, "minutes")."""
-    if minutes and minutes % (24 * 60) == 0:
-        return minutes // (24 * 60), "days"
-    if minutes % 60 == 0:
-        return minutes // 60, "hours"
-    return minutes, "minutes"
+def _same_text(value: str | None, default: str) -> bool:
+    return (value or "").replace("\r\n", "\n").strip() == default.strip()
+
+
+def _set(field: Any, value: Any) -> None:
+    # Number fields render what was typed (raw_data) before their data.
+    field.data = value
+    field.raw_data = [str(value)]
 
 
 class ToggleForm(FlaskForm):

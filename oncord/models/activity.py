@@ -20,6 +20,8 @@ class ActivityKind(enum.StrEnum):
     APPOINTMENT_CANCELLED = "appointment_cancelled"
     APPOINTMENT_DID_NOT_ARRIVE = "appointment_did_not_arrive"
     APPOINTMENT_FINISHED = "appointment_finished"
+    # Its start moved (details: from, to); one entry per new start.
+    APPOINTMENT_RESCHEDULED = "appointment_rescheduled"
     EMAIL_SENT = "email_sent"
     SMS_SENT = "sms_sent"
     # An automation's message that was not sent (details: channel, reason) or failed (error).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oncord.db import Base
@@ -70,6 +70,10 @@ class Appointment(Base):
         Index("ix_appointments_practitioner_contact", "practitioner_id", "contact_id", "cancelled_at"),
         Index("ix_appointments_starts_outcome", "starts_at", "cancelled_at", "archived_at",
               "did_not_arrive", "patient_arrived", postgresql_include=["contact_id"]),
+        # The rescheduled trigger's planner looks for recent moves; few appointments ever move.
+        Index("ix_appointments_rescheduled_at", "rescheduled_at",
+              postgresql_where=text("rescheduled_at IS NOT NULL"),
+              sqlite_where=text("rescheduled_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +95,10 @@ class Appointment(Base):
     archived_at: Mapped[datetime | None]
     cliniko_created_at: Mapped[datetime | None]
     cliniko_updated_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Cliniko shows a reschedule only as a changed starts_at: the pull keeps the start it replaced
+    # and when it saw the move (the record's updated_at), for the feed and the rescheduled trigger.
+    previous_starts_at: Mapped[datetime | None]
+    rescheduled_at: Mapped[datetime | None]
 
     appointment_type: Mapped[AppointmentType | None] = relationship(lazy="joined")
     practitioner: Mapped[Practitioner | None] = relationship(lazy="joined")

@@ -22,12 +22,14 @@ from oncord.models.appointments import AppointmentType, Practitioner
 
 
 class Trigger(enum.StrEnum):
-    """What an automation reacts to."""
+    """What an automation reacts to: the stored values (the CHECK below); what each one means, its
+    query and rules live in its entry in oncord.automations.triggers."""
 
     UPCOMING = "upcoming"
     CANCELLED = "cancelled"
     DID_NOT_ARRIVE = "did_not_arrive"
     FINISHED = "finished"
+    RESCHEDULED = "rescheduled"
 
 
 class SendState(enum.StrEnum):

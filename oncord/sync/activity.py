@@ -19,6 +19,8 @@ def appointment_events(appointment: Mapping[str, Any] | RowMapping, now: datetim
     events: list[tuple[ActivityKind, datetime | None]] = [
         (ActivityKind.APPOINTMENT_BOOKED, appointment.get("cliniko_created_at") or appointment["starts_at"])
     ]
+    if appointment.get("previous_starts_at") is not None and appointment.get("rescheduled_at") is not None:
+        events.append((ActivityKind.APPOINTMENT_RESCHEDULED, appointment["rescheduled_at"]))
     cancelled_at = appointment.get("cancelled_at")
     ends_at = appointment.get("ends_at") or appointment["starts_at"]
     if cancelled_at is not None:
@@ -54,15 +56,22 @@ def appointment_event_rows(
             "practitioner_id": appointment.get("practitioner_id"),
         }
         for event in appointment_events(appointment, now):
+            key = f"appointment:{appointment['id']}:{event['kind']}"
+            these = details
             if event["kind"] == ActivityKind.APPOINTMENT_CANCELLED:
-                details = {**details, "reason": appointment.get("cancellation_reason_description") or None}
+                these = {**details, "reason": appointment.get("cancellation_reason_description") or None}
+            elif event["kind"] == ActivityKind.APPOINTMENT_RESCHEDULED:
+                # One entry per move: keyed by the start it moved to.
+                key = f"{key}:{appointment['starts_at'].isoformat()}"
+                these = {**details, "from": appointment["previous_starts_at"].isoformat(),
+                         "to": appointment["starts_at"].isoformat()}
             rows.append(
                 {
                     **event,
                     "contact_id": appointment["contact_id"],
                     "appointment_id": appointment["id"],
-                    "dedupe_key": f"appointment:{appointment['id']}:{event['kind']}",
-                    "details": details,
+                    "dedupe_key": key,
+                    "details": these,
                     "created_at": now,
                 }
             )

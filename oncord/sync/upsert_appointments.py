@@ -29,9 +29,10 @@ def upsert_appointments(
     existing = {
         row.cliniko_id: row
         for row in session.execute(
-            select(table.c.id, table.c.cliniko_id, table.c.cliniko_updated_at, table.c.contact_id).where(
-                table.c.cliniko_id.in_(by_id)
-            )
+            select(
+                table.c.id, table.c.cliniko_id, table.c.cliniko_updated_at, table.c.contact_id,
+                table.c.starts_at,
+            ).where(table.c.cliniko_id.in_(by_id))
         )
     }
     patient_ids = {a.patient_id for a in appointments if a.patient_id}
@@ -55,7 +56,7 @@ def upsert_appointments(
             inserts.append(values)
             counts.created += 1
         else:
-            updates.append({**values, "id": row.id})
+            updates.append({**values, **_moved(row, appointment, now), "id": row.id})
             counts.updated += 1
     update_by_id(session, table, updates)
     if can_copy(session):
@@ -70,6 +71,14 @@ def upsert_appointments(
         values["id"] = new_ids[values["cliniko_id"]]
     record_appointment_events(session, [*inserts, *updates], now)
     return counts
+
+
+def _moved(row: Any, appointment: Any, now: datetime) -> dict[str, Any]:
+    # A reschedule is only visible as a changed start: keep the one it replaced, dated by the
+    # record's updated_at (an appointment seen for the first time never counts as moved).
+    if appointment.starts_at is None or row.starts_at == appointment.starts_at:
+        return {}
+    return {"previous_starts_at": row.starts_at, "rescheduled_at": appointment.updated_at or now}
 
 
 def _columns(appointment: Any, refs: ReferenceIds, contacts: dict[str, int]) -> dict[str, Any]:

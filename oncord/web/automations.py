@@ -186,6 +186,24 @@ def update(automation_id: int) -> Response:
     return _editor(form, automation, status=422)
 
 
+@bp.post("/new/trigger")
+def switch_trigger_new() -> Response:
+    """The new automation's editor after the trigger changed: untouched defaults become the new trigger's."""
+    return _switched(None)
+
+
+@bp.post("/<int:automation_id>/trigger")
+def switch_trigger(automation_id: int) -> Response:
+    """A saved automation's editor after the trigger changed (nothing is saved until Save)."""
+    return _switched(get_automation_or_404(get_session(), automation_id))
+
+
+def _switched(automation: Automation | None) -> Response:
+    form = AutomationForm()
+    form.switch_trigger()
+    return _editor(form, automation)
+
+
 def _preview_contact(form: AutomationForm) -> Contact | None:
     contact_id = form.preview_contact.data or 0
     return get_session().get(Contact, contact_id) if contact_id else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Flask
@@ -12,6 +13,7 @@ from oncord.contacts.queries import FeedItem
 from oncord.context import clock
 from oncord.models import SyncRun
 from oncord.sync.pull import RESOURCE_LABELS
+from oncord.web.timefmt import localtime
 
 RUN_STATUS_LABELS = {
     "queued": "Waiting to start",
@@ -85,6 +87,8 @@ def feed_text(item: FeedItem) -> str:
         if event.kind == "appointment_cancelled" and details.get("reason"):
             text += f" ({details['reason']})"
         return text
+    if event.kind == "appointment_rescheduled":
+        return f"Rescheduled from {_moment(details.get('from'))} to {_moment(details.get('to'))}: {what}"
     if details.get("campaign_id") is not None:
         return feed_sentence(event.kind, details)
     if event.kind == "email_sent":
@@ -100,6 +104,13 @@ def feed_text(item: FeedItem) -> str:
         source = CONSENT_SOURCE_LABELS.get(details.get("source") or "", details.get("source") or "")
         return f"{channel} marketing: {old} → {new}" + (f" ({source})" if source else "")
     return event.kind.replace("_", " ").capitalize()
+
+
+def _moment(value: object) -> str:
+    try:
+        return localtime(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return "an unknown time"
 
 
 def queued_too_long(run: SyncRun) -> bool:

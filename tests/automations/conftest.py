@@ -166,6 +166,11 @@ def _browser(app: Flask, db_session: Any, clock: FrozenClock, *, admin: bool) ->
     return browser
 
 
+def log_in_staff(app: Flask, db_session: Any, clock: FrozenClock) -> Browser:
+    """A staff member logged in now (for a test whose clock has moved past a session's lifetime)."""
+    return _browser(app, db_session, clock, admin=False)
+
+
 @pytest.fixture
 def staff(messaging_app: Flask, db_session: Any, clock: FrozenClock) -> Browser:
     """A staff member logged in to the messaging app."""

@@ -1,0 +1,76 @@
+"""What every trigger's query and rule work with: an automation's snapshot and the verdict on a message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from oncord.messaging.eligibility import Reason
+
+# A follow-up more than this late (e.g. the workers were down for days) is skipped, not sent.
+LATE_LIMIT = timedelta(days=2)
+# A reminder whose recomputed due time is within this of now is due (clock granularity).
+DUE_TOLERANCE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class AutomationSpec:
+    """A plain snapshot of an automation, usable after its session has closed."""
+
+    id: int
+    name: str
+    enabled: bool
+    trigger: str
+    offset: timedelta
+    require_arrived: bool
+    send_when_booked_late: bool
+    is_service: bool
+    channels: tuple[str, ...]
+    appointment_type_ids: frozenset[int]
+    practitioner_ids: frozenset[int]
+    email_subject: str
+    email_body: str
+    sms_body: str
+    # Activity before this moment never fires; None while the automation or Cliniko is off.
+    cutoff: datetime | None
+    planned_through: datetime | None
+
+    @property
+    def trigger_key(self) -> str:
+        """The trigger part of the once-only key (once per appointment: the trigger itself)."""
+        return self.trigger
+
+    def matches(self, appointment_type_id: int | None, practitioner_id: int | None) -> bool:
+        """Whether an appointment passes the type and practitioner filters (empty means any)."""
+        if self.appointment_type_ids and appointment_type_id not in self.appointment_type_ids:
+            return False
+        if self.practitioner_ids and practitioner_id not in self.practitioner_ids:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Send now, skip for good, or wait until a later moment; with the reason."""
+
+    action: str
+    reason: str | None = None
+    until: datetime | None = None
+
+    @property
+    def go(self) -> bool:
+        """Whether the message may be sent now."""
+        return self.action == "send"
+
+
+SEND = Verdict("send")
+
+
+def skip(reason: Reason) -> Verdict:
+    """A final skip."""
+    return Verdict("skip", reason.value)
+
+
+def wait(reason: Reason, until: datetime) -> Verdict:
+    """Stay pending until a later moment."""
+    return Verdict("wait", reason.value, until)

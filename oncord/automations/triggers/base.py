@@ -1,0 +1,181 @@
+"""The shape of one trigger's registry entry, and the query pieces the entries share."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session
+
+from oncord.automations.reasons import Reason
+from oncord.automations.spec import LATE_LIMIT, AutomationSpec, Verdict
+from oncord.db import UTCDateTime
+from oncord.models import Appointment, AutomationSend, Trigger
+
+_COLUMNS = (
+    Appointment.id,
+    Appointment.contact_id,
+    Appointment.starts_at,
+    Appointment.ends_at,
+    Appointment.cancelled_at,
+    Appointment.cliniko_created_at,
+    Appointment.cliniko_updated_at,
+    Appointment.archived_at,
+)
+
+
+class Timing(enum.Enum):
+    """Whether the automation's offset counts back from the start or on from the event."""
+
+    BEFORE_START = "before"
+    AFTER_EVENT = "after"
+
+
+class OncePer(enum.StrEnum):
+    """What the once-only key counts: each appointment fires once (journeys will add enrolments)."""
+
+    APPOINTMENT = "appointment"
+    ENROLMENT = "enrolment"
+
+
+class Option(enum.StrEnum):
+    """Editor settings that only some triggers have."""
+
+    # May be a service message (reaches Pending contacts).
+    SERVICE = "service"
+    # "Booked after its reminder time: send at once".
+    BOOKED_LATE = "send_when_booked_late"
+    # "Only appointments marked arrived".
+    REQUIRE_ARRIVED = "require_arrived"
+
+
+@dataclass(frozen=True)
+class Firing:
+    """A trigger that fired for an appointment: send at due_at, or record a skip."""
+
+    appointment_id: int
+    contact_id: int
+    event_at: datetime
+    due_at: datetime
+    skip: Reason | None = None
+
+
+@dataclass(frozen=True)
+class MessageDefaults:
+    """What a new automation on this trigger starts with (and what switching to it fills in)."""
+
+    offset_minutes: int
+    email_subject: str
+    email_body: str
+    sms_body: str
+
+
+# (session, spec, now) -> the firings due now that have no send yet.
+Finder = Callable[[Session, AutomationSpec, datetime], Iterable[Firing]]
+# (spec, appointment as it is now, now) -> send, skip or wait, after the checks every trigger shares.
+Qualifier = Callable[[AutomationSpec, Appointment, datetime], Verdict]
+
+
+@dataclass(frozen=True)
+class TriggerDef:
+    """One trigger: its event query, its qualifying rule, its words, its defaults."""
+
+    key: Trigger
+    # Short name for lists and logs, e.g. "Appointment rescheduled".
+    label: str
+    # The editor's choice, e.g. "The appointment was moved to another time".
+    choice: str
+    # Under the choice in the editor: what counts and when the message goes.
+    description: str
+    # For "2 hours after <phrase>"; unused by triggers timed before the start.
+    event_phrase: str
+    timing: Timing
+    defaults: MessageDefaults
+    find: Finder
+    qualifies: Qualifier
+    once_per: OncePer = OncePer.APPOINTMENT
+    options: frozenset[Option] = frozenset()
+    # The shortest offset the editor accepts, and what it says below it.
+    min_offset_minutes: int = 0
+    min_offset_message: str = ""
+    # For "Only appointments marked arrived": the phrase with that option on.
+    event_phrase_arrived: str | None = None
+    # Under the editor's timing; empty: "How long after <event>; 0 sends straight away."
+    timing_hint_text: str = ""
+
+    @property
+    def timing_hint(self) -> str:
+        """What the editor's timing means for this trigger."""
+        return self.timing_hint_text or f"How long after {self.event_phrase}; 0 sends straight away."
+
+    def phrase(self, require_arrived: bool) -> str:
+        """The event in words, e.g. "a cancellation"."""
+        if require_arrived and self.event_phrase_arrived:
+            return self.event_phrase_arrived
+        return self.event_phrase
+
+
+def candidates(spec: AutomationSpec) -> Any:
+    """Appointments of contacts that pass the filters and have no send of this trigger yet."""
+    already = (
+        select(AutomationSend.id)
+        .where(
+            AutomationSend.automation_id == spec.id,
+            AutomationSend.appointment_id == Appointment.id,
+            AutomationSend.trigger_key == spec.trigger_key,
+        )
+        .correlate(Appointment)
+    )
+    query = select(*_COLUMNS).where(
+        Appointment.contact_id.is_not(None), Appointment.archived_at.is_(None), ~exists(already)
+    )
+    if spec.appointment_type_ids:
+        query = query.where(Appointment.appointment_type_id.in_(sorted(spec.appointment_type_ids)))
+    if spec.practitioner_ids:
+        query = query.where(Appointment.practitioner_id.in_(sorted(spec.practitioner_ids)))
+    return query
+
+
+def event_finder(
+    event: Callable[[], Any], conditions: Callable[[AutomationSpec, datetime], list[Any]]
+) -> Finder:
+    """A finder for a trigger dated by an event (a column or expression) and sent after it.
+
+    conditions(spec, lower_due) narrows the appointments; lower_due is the earliest due time
+    this pass looks at.
+    """
+
+    def find(session: Session, spec: AutomationSpec, now: datetime) -> Iterable[Firing]:
+        assert spec.cutoff is not None
+        cutoff, offset = spec.cutoff, spec.offset
+        since = spec.planned_through or cutoff
+        # Due in (lower_due, now]: at least LATE_LIMIT back, further after an outage (logged as too late).
+        lower_due = min(since, now - LATE_LIMIT)
+        lower_event = max(cutoff, lower_due - offset)
+        when = event()
+        query = candidates(spec).add_columns(when.label("event_at")).where(
+            and_(*conditions(spec, lower_due)), when >= lower_event, when <= now - offset
+        )
+        for row in session.execute(query.execution_options(yield_per=2000)):
+            event_at = aware(row.event_at)
+            if event_at < cutoff:
+                continue
+            due = event_at + offset
+            skip = Reason.TOO_LATE if due < now - LATE_LIMIT else None
+            yield Firing(row.id, row.contact_id, event_at, due, skip)
+
+    return find
+
+
+def aware(value: Any) -> datetime:
+    """A UTC-aware datetime from what the database handed back."""
+    # coalesce() loses the column type on SQLite, which then hands back text or a naive datetime.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    result = UTCDateTime().process_result_value(value, None)
+    assert result is not None
+    return result
