@@ -14,7 +14,7 @@ import oncord.db
 
 
 revision = '0015_triggers'
-down_revision = '0007'
+down_revision = '0008_patient_fields'
 branch_labels = None
 depends_on = None
 
