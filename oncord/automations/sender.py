@@ -351,6 +351,7 @@ class BatchSender:
             last_name=contact.last_name,
             starts_at=appointment.starts_at,
             time_zone=appointment_time_zone(appointment, profile),
+            clinic_zone=profile.default_time_zone,
             appointment_type=appointment.appointment_type.name if appointment.appointment_type else None,
             practitioner=appointment.practitioner.display_name if appointment.practitioner else None,
             business=appointment.business.name if appointment.business else None,

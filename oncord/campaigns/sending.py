@@ -27,7 +27,7 @@ from sqlalchemy import exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from oncord.campaigns.audience import Audience, clinic_time_zone, recipients_query
+from oncord.campaigns.audience import Audience, recipients_query
 from oncord.campaigns.compose import Content, render_message
 from oncord.clock import Clock, utc
 from oncord.config import Settings
@@ -54,6 +54,7 @@ from oncord.models import (
     MarketingStatus,
     RecipientState,
 )
+from oncord.timezones import clinic_time_zone
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from oncord.messaging.errors import NotConfigured
 from oncord.messaging.frequency import FrequencyCap
 from oncord.messaging.quiet_hours import QuietHours
 from oncord.messaging.sms import OutboxSmsProvider, SmsProvider, TwilioProvider
-from oncord.messaging.templates import zone_problem
 from oncord.models import Appointment, ClinikoConnection, MessagingSettings
+from oncord.timezones import account_time_zone, appointment_zone
 
 SETTINGS_ID = 1
 DEMO_BASE_URL = "http://127.0.0.1:5000"
@@ -97,15 +97,6 @@ def load_profile(session: Session, settings: Settings) -> MessagingProfile:
     )
 
 
-def account_time_zone(connection: ClinikoConnection | None, settings: Settings) -> str:
-    """The Cliniko account's zone, else CLINIC_TIME_ZONE; a zone that is not real falls back too
-    (one bad value from Cliniko must not stop every message and screen)."""
-    zone = connection.time_zone_identifier if connection else None
-    if zone and zone_problem(zone) is None:
-        return zone
-    return settings.clinic_time_zone
-
-
 @lru_cache(maxsize=16)
 def _has_table(engine: Engine, name: str) -> bool:
     return inspect(engine).has_table(name)
@@ -137,11 +128,8 @@ def _clinic_bookings_url(session: Session) -> str | None:
 
 
 def appointment_time_zone(appointment: Appointment | None, profile: MessagingProfile) -> str:
-    """The zone an appointment is shown in: its business's, else the account's or the setting's."""
-    business = appointment.business if appointment is not None else None
-    if business is not None and business.time_zone_identifier:
-        return business.time_zone_identifier
-    return profile.default_time_zone
+    """The zone an appointment is shown in: its business's, else the clinic's."""
+    return appointment_zone(appointment, profile.default_time_zone)
 
 
 def public_base_url(settings: Settings) -> str:

@@ -21,7 +21,6 @@ from oncord.campaigns.audience import (
     AppointmentCondition,
     Audience,
     Period,
-    clinic_time_zone,
     count_and_sample,
     describe,
     reason_text,
@@ -58,8 +57,10 @@ from oncord.models import (
     RecipientState,
 )
 from oncord.queue import get_queue
+from oncord.timezones import clock_time
 from oncord.web.auth import require_login
 from oncord.web.htmx import redirect_to, render_fragment, render_page, wants_fragment, with_alert
+from oncord.web.timefmt import request_zone
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,7 @@ def clinic_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(ZoneInfo(_zone()))
-    hour = local.strftime("%I").lstrip("0") + local.strftime(":%M ") + local.strftime("%p").lower()
-    return f"{local:%a} {local.day} {local:%b %Y}, {hour} {local:%Z}"
+    return f"{local:%a} {local.day} {local:%b %Y}, {clock_time(local)} {local:%Z}"
 
 
 def get_campaign_or_404(session: Session, campaign_id: int) -> Campaign:
@@ -122,9 +122,7 @@ def get_campaign_or_404(session: Session, campaign_id: int) -> Campaign:
 
 
 def _zone() -> str:
-    if "campaign_zone" not in g:
-        g.campaign_zone = clinic_time_zone(get_session(), settings())
-    return g.campaign_zone
+    return request_zone()
 
 
 # --- List -----------------------------------------------------------------------------------------
