@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -17,10 +17,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from oncord.automations.reasons import Reason
-from oncord.automations.rules import DNA_MAX_AGE, LATE_LIMIT, AutomationSpec
+from oncord.automations.rules import DNA_MAX_AGE, LATE_LIMIT, AutomationSpec, reminder_due
 from oncord.automations.status import add_outcome_events
 from oncord.db import UTCDateTime, table_of
-from oncord.models import Appointment, Automation, AutomationSend, SendState, Trigger
+from oncord.messaging.quiet_hours import QuietHours
+from oncord.models import Appointment, Automation, AutomationSend, Business, SendState, Trigger
+
+# The longest quiet hours can bring a reminder forward.
+QUIET_LOOKAHEAD = timedelta(days=1)
 
 _COLUMNS = (
     Appointment.id,
@@ -56,14 +60,24 @@ class Firing:
     event_at: datetime
     due_at: datetime
     skip: Reason | None = None
+    # A reminder that quiet hours bring forward on some channels: their own due time.
+    channel_due: dict[str, datetime] | None = None
 
 
-def plan(session: Session, spec: AutomationSpec, now: datetime) -> PlanResult:
-    """Create the send rows that are due for one automation (the caller commits)."""
+def plan(
+    session: Session,
+    spec: AutomationSpec,
+    now: datetime,
+    *,
+    quiet: dict[str, QuietHours] | None = None,
+    clinic_zone: str = "UTC",
+) -> PlanResult:
+    """Create the send rows that are due for one automation (the caller commits); `quiet` are the
+    quiet hours per channel, which bring a reminder forward, in its business's zone (else `clinic_zone`)."""
     if spec.cutoff is None or not spec.channels:
         return PlanResult()
     if spec.trigger == Trigger.UPCOMING:
-        firings = list(_upcoming(session, spec, now))
+        firings = list(_upcoming(session, spec, now, quiet or {}, clinic_zone))
     else:
         firings = list(_events(session, spec, now))
     result = _insert(session, spec, firings, now)
@@ -91,15 +105,28 @@ def _base(spec: AutomationSpec) -> Any:
     return query
 
 
-def _upcoming(session: Session, spec: AutomationSpec, now: datetime) -> Iterable[Firing]:
+def _upcoming(
+    session: Session, spec: AutomationSpec, now: datetime, quiet: dict[str, QuietHours], clinic_zone: str
+) -> Iterable[Firing]:
     assert spec.cutoff is not None
     cutoff, offset = spec.cutoff, spec.offset
     since = spec.planned_through or cutoff
-    # Due and still ahead, plus (after an outage) everything that fell due since the last pass.
+    # Due and still ahead, plus (after an outage) everything that fell due since the last pass;
+    # and up to a day further for reminders that quiet hours bring forward.
     lower = min(since + offset, now)
-    query = _base(spec).where(Appointment.starts_at > lower, Appointment.starts_at <= now + offset)
+    ahead = QUIET_LOOKAHEAD if any(ch in quiet for ch in spec.channels) else timedelta(0)
+    query = (
+        _base(spec)
+        .outerjoin(Business, Business.id == Appointment.business_id)
+        .add_columns(Business.time_zone_identifier.label("zone"))
+        .where(Appointment.starts_at > lower, Appointment.starts_at <= now + offset + ahead)
+    )
     for row in session.execute(query.execution_options(yield_per=2000)):
         due = row.starts_at - offset
+        zone = row.zone or clinic_zone
+        channel_due = {ch: reminder_due(row.starts_at, offset, quiet.get(ch), zone) for ch in spec.channels}
+        if min(channel_due.values()) > now:
+            continue  # not yet, on any channel
         if row.cancelled_at is not None:
             # Logged once the reminder would have gone, so staff can see why there was none.
             if due >= cutoff and cutoff <= row.cancelled_at < due:
@@ -120,7 +147,7 @@ def _upcoming(session: Session, spec: AutomationSpec, now: datetime) -> Iterable
                 yield Firing(row.id, row.contact_id, due, now, Reason.BOOKED_LATE)
             continue
         if due >= cutoff:
-            yield Firing(row.id, row.contact_id, due, due)
+            yield Firing(row.id, row.contact_id, due, due, channel_due=channel_due)
 
 
 def _events(session: Session, spec: AutomationSpec, now: datetime) -> Iterable[Firing]:
@@ -187,7 +214,7 @@ def _insert(session: Session, spec: AutomationSpec, firings: list[Firing], now: 
                     "channel": channel,
                     "state": state.value,
                     "event_at": firing.event_at,
-                    "due_at": firing.due_at,
+                    "due_at": (firing.channel_due or {}).get(channel, firing.due_at),
                     "attempts": 0,
                     "reason": firing.skip.value if firing.skip else None,
                     "finished_at": now if firing.skip else None,

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from oncord.messaging.eligibility import Reason, check_recipient
+from oncord.messaging.quiet_hours import QuietHours
 from oncord.models import Appointment, Automation, ClinikoConnection, Contact, Trigger
+from oncord.timezones import is_real_zone
 
 # A follow-up more than this late (e.g. the workers were down for days) is skipped, not sent.
 LATE_LIMIT = timedelta(days=2)
@@ -115,8 +117,26 @@ def event_time(trigger: str, appointment: Appointment) -> datetime | None:
     return appointment.ends_at or appointment.starts_at
 
 
-def check_appointment(spec: AutomationSpec, appointment: Appointment | None, now: datetime) -> Verdict:
-    """Whether the appointment, as it is now, still qualifies for the automation's message."""
+def reminder_due(starts_at: datetime, offset: timedelta, quiet: QuietHours | None, zone: str) -> datetime:
+    """When a reminder goes: `offset` before the start, or, when that falls inside the channel's
+    quiet hours (in the appointment's zone), the last minute before they begin: the evening before
+    rather than skipped or sent after the appointment."""
+    due = starts_at - offset
+    if quiet is None or not is_real_zone(zone):
+        return due
+    return quiet.latest_before(due, zone)
+
+
+def check_appointment(
+    spec: AutomationSpec,
+    appointment: Appointment | None,
+    now: datetime,
+    *,
+    quiet: QuietHours | None = None,
+    zone: str = "UTC",
+) -> Verdict:
+    """Whether the appointment, as it is now, still qualifies for the automation's message
+    (`quiet` and `zone`: the channel's quiet hours and the appointment's zone, for a reminder's time)."""
     if not spec.enabled:
         return skip(Reason.AUTOMATION_OFF)
     if appointment is None or appointment.archived_at is not None:
@@ -131,7 +151,7 @@ def check_appointment(spec: AutomationSpec, appointment: Appointment | None, now
             return skip(Reason.CANCELLED_BEFORE_DUE)
         if appointment.starts_at <= now:
             return skip(Reason.ALREADY_STARTED)
-        due = appointment.starts_at - spec.offset
+        due = reminder_due(appointment.starts_at, spec.offset, quiet, zone)
         if due > now + DUE_TOLERANCE:
             # Rescheduled to later: the reminder moves with the appointment.
             return wait(Reason.RESCHEDULED, due)

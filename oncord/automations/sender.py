@@ -215,7 +215,10 @@ class BatchSender:
         profile: MessagingProfile,
         now: datetime,
     ) -> tuple[Verdict, str | None]:
-        verdict = check_appointment(spec, appointment, now)
+        verdict = check_appointment(
+            spec, appointment, now, quiet=profile.quiet_hours.get(send.channel),
+            zone=appointment_time_zone(appointment, profile),
+        )
         if verdict.go and too_late(spec, send.event_at, now):
             verdict = skip(Reason.TOO_LATE)
         if not verdict.go:

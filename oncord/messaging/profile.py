@@ -14,6 +14,7 @@ from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
 from oncord.integration import active_connection
+from oncord.messaging import quiet_hours
 from oncord.messaging.email import EmailSender, OutboxEmailSender, SmtpSender
 from oncord.messaging.errors import NotConfigured
 from oncord.messaging.frequency import FrequencyCap
@@ -70,12 +71,7 @@ def load_profile(session: Session, settings: Settings) -> MessagingProfile:
     """Read the profile from the database (nothing is written)."""
     row = session.get(MessagingSettings, SETTINGS_ID)
     connection = active_connection(session)
-    quiet: dict[str, QuietHours] = {}
-    if row is not None:
-        for channel in ("email", "sms"):
-            start, end = getattr(row, f"{channel}_quiet_start"), getattr(row, f"{channel}_quiet_end")
-            if start is not None and end is not None and start != end:
-                quiet[channel] = QuietHours(start, end)
+    quiet = quiet_hours.effective(row)
     try:
         link, link_problem = book_now_url(session, connection), None
     except ValueError:
