@@ -22,7 +22,14 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, li
 from sqlalchemy.orm import Session, aliased
 
 from oncord.db import UTCDateTime
-from oncord.messaging.eligibility import RECEIVE, can_receive, reason_expression, sql_codes
+from oncord.messaging.eligibility import (
+    RECEIVE,
+    Reason,
+    can_receive,
+    not_mobile,
+    reason_expression,
+    sql_codes,
+)
 from oncord.messaging.eligibility import reason_text as eligibility_reason_text
 from oncord.models import Appointment, Contact, MarketingStatus
 
@@ -362,7 +369,14 @@ class SampleContact:
 
 
 def count_and_sample(
-    session: Session, audience: Audience, channel: str, now: datetime, time_zone: str, *, per_group: int = 5
+    session: Session,
+    audience: Audience,
+    channel: str,
+    now: datetime,
+    time_zone: str,
+    *,
+    per_group: int = 5,
+    region: str = "AU",
 ) -> tuple[Breakdown, list[SampleContact]]:
     """The counts per outcome and up to `per_group` contacts of each, in ONE query (the editor's live count).
 
@@ -399,7 +413,56 @@ def count_and_sample(
         SampleContact(cid, first or "", last or "", email, phone, sql_codes(channel)[c])
         for c, _total, cid, first, last, email, phone in rows
     ]
+    if channel == "sms" and totals.get(RECEIVE):
+        return _without_landlines(session, audience, now, time_zone, totals, people, per_group, region)
     return Breakdown.of(totals), people
+
+
+def sms_receivers(
+    session: Session, audience: Audience, now: datetime, time_zone: str
+) -> list[tuple[int, str]]:
+    """(id, phone) of everyone the SQL side lets through for SMS, by id (landlines still in)."""
+    query = recipients_query(audience, "sms", now, time_zone).add_columns(Contact.phone).order_by(Contact.id)
+    return [(cid, phone) for cid, phone in session.execute(query)]
+
+
+def _without_landlines(
+    session: Session,
+    audience: Audience,
+    now: datetime,
+    time_zone: str,
+    totals: dict[str, int],
+    people: list[SampleContact],
+    per_group: int,
+    region: str,
+) -> tuple[Breakdown, list[SampleContact]]:
+    # Only a mobile can receive SMS (the rule's last step needs phonenumbers, so it runs here):
+    # landlines move from "will receive" to "no mobile number", in the count and the sample.
+    receivers = sms_receivers(session, audience, now, time_zone)
+    landlines = set(not_mobile(receivers, region))
+    if not landlines:
+        return Breakdown.of(totals), people
+    no_mobile = Reason.NO_MOBILE.value
+    totals = {**totals, RECEIVE: totals[RECEIVE] - len(landlines),
+              no_mobile: totals.get(no_mobile, 0) + len(landlines)}
+    keep = [cid for cid, _ in receivers if cid not in landlines][:per_group]
+    already = [p for p in people if p.reason == no_mobile]
+    moved = sorted(landlines)[: max(per_group - len(already), 0)]
+    named = {
+        row.id: row
+        for row in session.execute(
+            select(Contact.id, Contact.first_name, Contact.last_name, Contact.email, Contact.phone)
+            .where(Contact.id.in_(keep + moved))
+        )
+    }
+
+    def sample(cid: int, reason: str) -> SampleContact:
+        row = named[cid]
+        return SampleContact(cid, row.first_name or "", row.last_name or "", row.email, row.phone, reason)
+
+    others = [p for p in people if p.reason not in (RECEIVE, no_mobile)]
+    fixed = [sample(cid, RECEIVE) for cid in keep] + others + already
+    return Breakdown.of(totals), fixed + [sample(cid, no_mobile) for cid in moved]
 
 
 # --- Words ----------------------------------------------------------------------------------------

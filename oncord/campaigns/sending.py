@@ -23,7 +23,7 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import LockError, LockNotOwnedError
 from redis.lock import Lock
-from sqlalchemy import exists, func, insert, literal, or_, select, update
+from sqlalchemy import delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,7 +32,7 @@ from oncord.campaigns.compose import Content, render_message
 from oncord.clock import Clock, utc
 from oncord.config import Settings
 from oncord.db import Database, UTCDateTime, table_of
-from oncord.messaging.eligibility import Reason, check_recipient, reason_text
+from oncord.messaging.eligibility import Reason, check_recipient, not_mobile, reason_text
 from oncord.messaging.errors import (
     InvalidAddress,
     MessageProblem,
@@ -72,10 +72,11 @@ def recipient_reason(code: str | None) -> str:
 # --- Domain steps (a session passed in, the caller commits) ---------------------------------------
 
 
-def start(session: Session, campaign: Campaign, now: datetime, time_zone: str) -> int:
+def start(session: Session, campaign: Campaign, now: datetime, time_zone: str, *, region: str = "AU") -> int:
     """Move a scheduled campaign to sending and take its audience as recipient rows; return how many.
 
-    Compare-and-set on the state, so two workers starting it at once add the rows once.
+    Compare-and-set on the state, so two workers starting it at once add the rows once. An SMS
+    campaign leaves out numbers that cannot receive SMS (landlines), as its audience count did.
     """
     moved = session.execute(
         update(Campaign)
@@ -97,6 +98,8 @@ def start(session: Session, campaign: Campaign, now: datetime, time_zone: str) -
             ["campaign_id", "contact_id", "state", "attempts", "created_at", "updated_at"], rows
         )
     )
+    if campaign.channel == "sms":
+        _drop_landlines(session, campaign.id, region)
     total = (
         session.scalar(
             select(func.count())
@@ -113,6 +116,18 @@ def start(session: Session, campaign: Campaign, now: datetime, time_zone: str) -
     )
     session.refresh(campaign)
     return total
+
+
+def _drop_landlines(session: Session, campaign_id: int, region: str) -> None:
+    taken = session.execute(
+        select(CampaignRecipient.id, Contact.phone)
+        .join(Contact, Contact.id == CampaignRecipient.contact_id)
+        .where(CampaignRecipient.campaign_id == campaign_id)
+    ).all()
+    landlines = not_mobile([(rid, phone) for rid, phone in taken], region)
+    for first in range(0, len(landlines), 1000):
+        chunk = landlines[first:first + 1000]
+        session.execute(delete(CampaignRecipient).where(CampaignRecipient.id.in_(chunk)))
 
 
 def resolve_strays(session: Session, campaign: Campaign, now: datetime) -> int:
@@ -281,7 +296,8 @@ class CampaignSender:
                 self.schedule(campaign.id, when, f"due-{when:%Y%m%dT%H%M%S}-from-{now:%Y%m%dT%H%M%S}")
                 result.outcome = "not due yet"
                 return result
-            result.extra["recipients"] = start(session, campaign, now, time_zone)
+            region = self.settings.sms_default_region
+            result.extra["recipients"] = start(session, campaign, now, time_zone, region=region)
             session.commit()
             session.refresh(campaign)
         if campaign.state != CampaignState.SENDING:

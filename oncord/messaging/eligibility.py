@@ -18,7 +18,9 @@ An address that is present but not one valid mailbox is not a skip: the message 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func
@@ -72,7 +74,7 @@ REASON_TEXT: dict[str, str] = {
     Reason.CONTACT_ARCHIVED: "the patient is archived in Cliniko",
     Reason.NO_CONSENT: "not subscribed to marketing on this channel (consent pending)",
     Reason.NO_EMAIL: "no e-mail address",
-    Reason.NO_MOBILE: "no valid mobile number",
+    Reason.NO_MOBILE: "no mobile number that can receive SMS (none, or a landline)",
     Reason.NO_CONTACT: "the appointment has no linked contact",
     Reason.FREQUENCY_CAP: "frequency cap",
     Reason.CANCELLED_BEFORE_DUE: "cancelled before the reminder was due",
@@ -182,8 +184,9 @@ def sql_codes(channel: str) -> tuple[str, ...]:
 def reason_expression(channel: str) -> Any:
     """0 (receives a marketing message), or the index in `sql_codes` of the first reason they do not.
 
-    The mobile check needs phonenumbers, so SQL checks a phone is present and the Python rule
-    skips a landline just before sending.
+    The mobile check needs phonenumbers, so SQL checks a phone is present; `not_mobile` then takes
+    the landlines out of an SMS audience's 0s (count, sample and recipients alike), and the Python
+    rule checks again just before sending.
     """
     status = _status(channel)
     return case(
@@ -193,6 +196,17 @@ def reason_expression(channel: str) -> Any:
         (~_present(_address(channel)), 4),
         else_=0,
     )
+
+
+@lru_cache(maxsize=65536)
+def _is_mobile(phone: str, region: str) -> bool:
+    # The live count asks again on every keystroke; a number's verdict never changes.
+    return mobile_number(phone, region) is not None
+
+
+def not_mobile(rows: Iterable[tuple[int, str | None]], region: str) -> list[int]:
+    """The ids among (id, phone) rows whose phone cannot receive SMS (rule 5, reason NO_MOBILE)."""
+    return [contact_id for contact_id, phone in rows if not _is_mobile(phone or "", region)]
 
 
 def can_receive(channel: str) -> ColumnElement[bool]:

@@ -11,8 +11,17 @@ from tests.automations.conftest import default_zone, iso, local_time
 from tests.automations.helpers import make_automation, sends
 
 
+def never_set(db_session) -> None:
+    """The settings row as a clinic that never touched quiet hours has it (the fixture switches them off)."""
+    row = db_session.get(MessagingSettings, 1)
+    row.email_quiet_off = row.sms_quiet_off = False
+    row.email_quiet_start = row.email_quiet_end = row.sms_quiet_start = row.sms_quiet_end = None
+    db_session.commit()
+
+
 def _book_0833_tomorrow(sandbox, make_patient, pull, db_session, clock):
     """A 3-hour reminder for 08:33 tomorrow: due at 05:33, inside both channels' default quiet hours."""
+    never_set(db_session)
     zone = default_zone(sandbox)
     patient = make_patient("Ava")
     pull()
@@ -113,6 +122,7 @@ def test_the_settings_page_shows_the_defaults_as_real_values_for_a_clinic_that_n
     owner, db_session
 ) -> None:
     """Empty settings (an existing clinic): the boxes are ticked and the times filled in, not placeholders."""
+    never_set(db_session)
     html = owner.get("/settings/messaging").get_data(as_text=True)
     for name, value in (("email_quiet_start", "21:00"), ("email_quiet_end", "07:00"),
                         ("sms_quiet_start", "20:00"), ("sms_quiet_end", "08:00")):
