@@ -16,13 +16,18 @@ from sqlalchemy.orm import Session
 
 from oncord.automations.planner import PlanResult, plan
 from oncord.automations.rules import spec_of
+from oncord.automations.spec import QuietRule
 from oncord.automations.status import add_outcome_events
 from oncord.clock import Clock
+from oncord.config import Settings
 from oncord.db import Database, table_of
 from oncord.integration import active_connection
+from oncord.messaging import quiet_hours
 from oncord.messaging.pipeline import STUCK_MESSAGE
 from oncord.messaging.pipeline import fail_stuck as fail_stuck_rows
-from oncord.models import Automation, AutomationSend, SendState
+from oncord.messaging.profile import SETTINGS_ID
+from oncord.models import Automation, AutomationSend, MessagingSettings, SendState
+from oncord.timezones import account_time_zone
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +55,22 @@ class DispatchResult:
         return dict(self.__dict__)
 
 
-def plan_all(database: Database, now: datetime) -> PlanResult:
+def plan_all(database: Database, now: datetime, settings: Settings | None = None) -> PlanResult:
     """Plan every enabled automation, committing each on its own."""
     total = PlanResult()
     with database.session() as session:
         connection = active_connection(session)
         if connection is None:
             return total
-        automations = list(session.scalars(select(Automation).where(Automation.enabled.is_(True))))
+        automations = list(session.scalars(
+            select(Automation).where(Automation.enabled.is_(True), Automation.deleted_at.is_(None))
+        ))
         specs = [spec_of(a, connection) for a in automations]
+        quiet = QuietRule(quiet_hours.effective(session.get(MessagingSettings, SETTINGS_ID)),
+                          account_time_zone(connection, settings or Settings()))
         session.commit()
         for spec in specs:
-            total.add(plan(session, spec, now))
+            total.add(plan(session, spec, now, quiet=quiet))
             session.commit()
     return total
 
@@ -126,11 +135,16 @@ def queue_due(
 
 
 def dispatch(
-    database: Database, clock: Clock, *, batch_size: int, enqueue: Callable[[list[int]], None]
+    database: Database,
+    clock: Clock,
+    *,
+    batch_size: int,
+    enqueue: Callable[[list[int]], None],
+    settings: Settings | None = None,
 ) -> DispatchResult:
     """One pass: plan, fail stuck sends, queue what is due."""
     now = clock.now()
-    planned = plan_all(database, now)
+    planned = plan_all(database, now, settings)
     with database.session() as session:
         stuck = fail_stuck(session, now)
         session.commit()

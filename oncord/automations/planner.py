@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from oncord.automations.spec import AutomationSpec
+from oncord.automations.spec import NO_QUIET, AutomationSpec, QuietRule
 from oncord.automations.status import add_outcome_events
 from oncord.automations.triggers import Firing, trigger_def
 from oncord.db import table_of
@@ -36,11 +36,12 @@ class PlanResult:
         self.skipped += other.skipped
 
 
-def plan(session: Session, spec: AutomationSpec, now: datetime) -> PlanResult:
-    """Create the send rows that are due for one automation (the caller commits)."""
+def plan(session: Session, spec: AutomationSpec, now: datetime, *, quiet: QuietRule = NO_QUIET) -> PlanResult:
+    """Create the send rows that are due for one automation (the caller commits); `quiet` are the
+    quiet hours per channel, which bring a reminder forward, in its business's zone."""
     if spec.cutoff is None or not spec.channels:
         return PlanResult()
-    firings = list(trigger_def(spec.trigger).find(session, spec, now))
+    firings = list(trigger_def(spec.trigger).find(session, spec, now, quiet))
     result = _insert(session, spec, firings, now)
     session.execute(update(Automation).where(Automation.id == spec.id).values(planned_through=now))
     return result
@@ -63,7 +64,7 @@ def _insert(session: Session, spec: AutomationSpec, firings: list[Firing], now: 
                     "channel": channel,
                     "state": state.value,
                     "event_at": firing.event_at,
-                    "due_at": firing.due_at,
+                    "due_at": (firing.channel_due or {}).get(channel, firing.due_at),
                     "attempts": 0,
                     "reason": firing.skip.value if firing.skip else None,
                     "finished_at": now if firing.skip else None,

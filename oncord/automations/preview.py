@@ -94,6 +94,7 @@ def _merge(contact: Contact, appointment: Appointment | None, profile: Messaging
         last_name=contact.last_name,
         starts_at=appointment.starts_at if appointment else now + timedelta(days=1),
         time_zone=appointment_time_zone(appointment, profile),
+        clinic_zone=profile.default_time_zone,
         appointment_type=(appointment.appointment_type.name if appointment and appointment.appointment_type
                           else "Initial consultation"),
         practitioner=(appointment.practitioner.display_name if appointment and appointment.practitioner

@@ -16,8 +16,9 @@ LOG_PAGE = 50
 
 
 def list_automations(session: Session) -> list[Automation]:
-    """Every automation, enabled ones first, then by name."""
-    return list(session.scalars(select(Automation).order_by(Automation.enabled.desc(), Automation.name)))
+    """Every automation not deleted, enabled ones first, then by name."""
+    query = select(Automation).where(Automation.deleted_at.is_(None))
+    return list(session.scalars(query.order_by(Automation.enabled.desc(), Automation.name)))
 
 
 def send_counts(session: Session, automation_ids: list[int] | None = None) -> dict[int, Counter[str]]:

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from oncord.automations.spec import LATE_LIMIT, SEND, AutomationSpec, Verdict, skip
+from oncord.automations.spec import (
+    LATE_LIMIT,
+    NO_CHANNEL_QUIET,
+    SEND,
+    AutomationSpec,
+    ChannelQuiet,
+    Verdict,
+    skip,
+)
 from oncord.automations.triggers import Option, Timing, trigger_def
 from oncord.messaging.eligibility import Reason, check_recipient
 from oncord.models import Appointment, Automation, ClinikoConnection, Contact
@@ -36,8 +44,14 @@ def spec_of(automation: Automation, connection: ClinikoConnection | None) -> Aut
     )
 
 
-def check_appointment(spec: AutomationSpec, appointment: Appointment | None, now: datetime) -> Verdict:
-    """Whether the appointment, as it is now, still qualifies for the automation's message."""
+def check_appointment(
+    spec: AutomationSpec,
+    appointment: Appointment | None,
+    now: datetime,
+    quiet: ChannelQuiet = NO_CHANNEL_QUIET,
+) -> Verdict:
+    """Whether the appointment, as it is now, still qualifies for the automation's message
+    (`quiet`: the channel's quiet hours and the appointment's zone, for a reminder's time)."""
     if not spec.enabled:
         return skip(Reason.AUTOMATION_OFF)
     if appointment is None or appointment.archived_at is not None:
@@ -46,7 +60,7 @@ def check_appointment(spec: AutomationSpec, appointment: Appointment | None, now
         return skip(Reason.NO_CONTACT)
     if not spec.matches(appointment.appointment_type_id, appointment.practitioner_id):
         return skip(Reason.NO_LONGER_MATCHES)
-    return trigger_def(spec.trigger).qualifies(spec, appointment, now)
+    return trigger_def(spec.trigger).qualifies(spec, appointment, now, quiet)
 
 
 def too_late(spec: AutomationSpec, event_at: datetime | None, now: datetime) -> bool:

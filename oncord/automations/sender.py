@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from oncord.automations.reasons import Reason
 from oncord.automations.refresh import AppointmentRefresher
 from oncord.automations.rules import check_appointment, check_contact, spec_of, too_late
-from oncord.automations.spec import SEND, AutomationSpec, Verdict, skip, wait
+from oncord.automations.spec import SEND, AutomationSpec, ChannelQuiet, Verdict, skip, wait
 from oncord.automations.status import add_outcome_events, transition
 from oncord.clock import Clock
 from oncord.config import Settings
@@ -206,7 +206,9 @@ class BatchSender:
         profile: MessagingProfile,
         now: datetime,
     ) -> tuple[Verdict, str | None]:
-        verdict = check_appointment(spec, appointment, now)
+        zone = appointment_time_zone(appointment, profile)
+        quiet = ChannelQuiet(profile.quiet_hours.get(send.channel), zone)
+        verdict = check_appointment(spec, appointment, now, quiet)
         if verdict.go and too_late(spec, send.event_at, now):
             verdict = skip(Reason.TOO_LATE)
         if not verdict.go:
@@ -342,6 +344,7 @@ class BatchSender:
             last_name=contact.last_name,
             starts_at=appointment.starts_at,
             time_zone=appointment_time_zone(appointment, profile),
+            clinic_zone=profile.default_time_zone,
             appointment_type=appointment.appointment_type.name if appointment.appointment_type else None,
             practitioner=appointment.practitioner.display_name if appointment.practitioner else None,
             business=appointment.business.name if appointment.business else None,

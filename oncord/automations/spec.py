@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from oncord.messaging.eligibility import Reason
+from oncord.messaging.quiet_hours import QuietHours
 
 # A follow-up more than this late (e.g. the workers were down for days) is skipped, not sent.
 LATE_LIMIT = timedelta(days=2)
@@ -74,3 +76,24 @@ def skip(reason: Reason) -> Verdict:
 def wait(reason: Reason, until: datetime) -> Verdict:
     """Stay pending until a later moment."""
     return Verdict("wait", reason.value, until)
+
+
+@dataclass(frozen=True)
+class ChannelQuiet:
+    """One channel's quiet hours (None: none) and the zone the appointment's time is read in."""
+
+    hours: QuietHours | None = None
+    zone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class QuietRule:
+    """The quiet hours per channel a planning pass respects, and the zone of appointments whose
+    business has none (the clinic's)."""
+
+    hours: Mapping[str, QuietHours] = field(default_factory=dict)
+    clinic_zone: str = "UTC"
+
+
+NO_QUIET = QuietRule()
+NO_CHANNEL_QUIET = ChannelQuiet()

@@ -21,12 +21,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from oncord.config import Settings
 from oncord.db import UTCDateTime
-from oncord.integration import active_connection
-from oncord.messaging.eligibility import RECEIVE, can_receive, reason_expression, sql_codes
+from oncord.messaging.eligibility import (
+    RECEIVE,
+    can_receive,
+    reason_expression,
+    sql_codes,
+)
 from oncord.messaging.eligibility import reason_text as eligibility_reason_text
-from oncord.messaging.profile import account_time_zone
 from oncord.models import Appointment, Contact, MarketingStatus
 
 OUTCOMES: dict[str, str] = {
@@ -231,11 +233,6 @@ def _ints(values: Any) -> tuple[int, ...]:
     return tuple(int(v) for v in values or () if str(v).lstrip("-").isdigit())
 
 
-def clinic_time_zone(session: Session, settings: Settings) -> str:
-    """The zone the clinic's calendar days are in: the Cliniko account's, else CLINIC_TIME_ZONE."""
-    return account_time_zone(active_connection(session), settings)
-
-
 # --- SQL ------------------------------------------------------------------------------------------
 
 
@@ -370,7 +367,13 @@ class SampleContact:
 
 
 def count_and_sample(
-    session: Session, audience: Audience, channel: str, now: datetime, time_zone: str, *, per_group: int = 5
+    session: Session,
+    audience: Audience,
+    channel: str,
+    now: datetime,
+    time_zone: str,
+    *,
+    per_group: int = 5,
 ) -> tuple[Breakdown, list[SampleContact]]:
     """The counts per outcome and up to `per_group` contacts of each, in ONE query (the editor's live count).
 

@@ -196,26 +196,53 @@ def preview(
 
 @dataclass(frozen=True)
 class SmsCount:
-    """The SMS counter: the whole text with its opt-out line, or why it cannot be counted."""
+    """The SMS counter: the text itself with its opt-out line (merge fields filled with the plain
+    sample), the range over real contacts when their names change it, or why it cannot be counted."""
 
     count: SegmentCount | None
     opt_out_length: int
     problem: str | None = None
+    # Fewest and most segments over the sample of the audience, when that differs from `count`.
+    low: int | None = None
+    high: int | None = None
+    # Some contact's name takes the message out of the GSM-7 alphabet.
+    names_need_ucs2: bool = False
+
+    @property
+    def varies(self) -> bool:
+        """Whether the contacts' own messages cost other than the text itself."""
+        return self.count is not None and self.low is not None and (
+            (self.low, self.high) != (self.count.segments, self.count.segments) or self.names_need_ucs2
+        )
 
 
-def sms_count(session: Session, settings: Settings, body: str, contact: Contact | None) -> SmsCount:
-    """Characters and segments of the SMS as the contact (or the sample) would get it, opt-out included."""
-    person = contact if contact is not None else sample_contact()
+def _segments_for(body: str, person: Contact, profile: MessagingProfile, settings: Settings) -> SegmentCount:
     opt_out = opt_out_line(public_base_url(settings), settings.secret_key, person.id)
+    return count_segments(f"{render_text(body, merge_for(person, profile))}\n{opt_out}")
+
+
+def sms_count(
+    session: Session, settings: Settings, body: str, contacts: list[Contact] | None = None
+) -> SmsCount:
+    """Characters and segments of the SMS, opt-out included: for the text itself (merge fields from the
+    plain sample, so an accent in one patient's name never makes it "UCS-2"), and the range the
+    given contacts' own messages fall in."""
+    sample = sample_contact()
+    opt_out = opt_out_line(public_base_url(settings), settings.secret_key, sample.id)
     problems = template_problems(body)
     if problems:
         return SmsCount(None, len(opt_out) + 1, problems[0])
     profile = load_profile(session, settings)
     try:
-        text = render_text(body, merge_for(person, profile))
+        own = _segments_for(body, sample, profile, settings)
+        theirs = [_segments_for(body, person, profile, settings) for person in contacts or []]
     except MessageProblem as exc:
         return SmsCount(None, len(opt_out) + 1, str(exc))
-    return SmsCount(count_segments(f"{text}\n{opt_out}"), len(opt_out) + 1)
+    if not theirs:
+        return SmsCount(own, len(opt_out) + 1)
+    counts = [c.segments for c in theirs]
+    return SmsCount(own, len(opt_out) + 1, low=min(counts), high=max(counts),
+                    names_need_ucs2=own.encoding == "GSM-7" and any(c.encoding == "UCS-2" for c in theirs))
 
 
 def send_test(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy import ColumnElement, and_, delete, or_, update
 from sqlalchemy.orm import Session
 
 from oncord.campaigns.audience import Audience
@@ -185,3 +185,45 @@ def cancel(session: Session, campaign: Campaign, now: datetime) -> bool:
     if moved:
         cancel_pending(session, campaign.id, now)
     return moved
+
+
+def delete_draft(session: Session, campaign: Campaign, now: datetime) -> bool:
+    """Delete a draft, or a scheduled campaign whose time has not come (compare-and-set, so one that
+    started meanwhile is kept); its queued job then finds no campaign and does nothing."""
+    deleted = session.execute(
+        delete(Campaign)
+        .where(Campaign.id == campaign.id, not_started(now))
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if deleted == 1:
+        session.expunge(campaign)
+    return deleted == 1
+
+
+ARCHIVABLE = (CampaignState.SENT, CampaignState.CANCELLED)
+
+
+def archive(session: Session, campaign: Campaign, now: datetime) -> bool:
+    """Take a finished campaign off the list; its report and recipients are kept."""
+    moved = session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.state.in_([s.value for s in ARCHIVABLE]),
+               Campaign.archived_at.is_(None))
+        .values(archived_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    session.refresh(campaign)
+    return moved == 1
+
+
+def duplicate(session: Session, campaign: Campaign, now: datetime, *, user_id: int | None) -> Campaign:
+    """A new draft "Copy of …" with the same channel, audience and message (the caller commits)."""
+    data = CampaignData(
+        name=f"Copy of {campaign.name}"[:255],
+        channel=campaign.channel,
+        audience=Audience.from_json(campaign.audience),
+        email_subject=campaign.email_subject,
+        email_body=campaign.email_body,
+        sms_body=campaign.sms_body,
+    )
+    return create_campaign(session, data, now, user_id=user_id)

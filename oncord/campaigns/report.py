@@ -80,9 +80,18 @@ def progress(session: Session, campaign_id: int) -> Progress:
     return progress_of(session, [campaign_id])[campaign_id]
 
 
-def list_campaigns(session: Session) -> list[Campaign]:
-    """Every campaign, newest first."""
-    return list(session.scalars(select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())))
+def list_campaigns(session: Session, *, archived: bool = False) -> list[Campaign]:
+    """Every campaign not archived (or only the archived ones), newest first."""
+    where = Campaign.archived_at.is_not(None) if archived else Campaign.archived_at.is_(None)
+    return list(session.scalars(
+        select(Campaign).where(where).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    ))
+
+
+def archived_count(session: Session) -> int:
+    """How many campaigns are archived."""
+    query = select(func.count()).select_from(Campaign).where(Campaign.archived_at.is_not(None))
+    return session.scalar(query) or 0
 
 
 @dataclass(frozen=True)

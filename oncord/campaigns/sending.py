@@ -27,7 +27,7 @@ from sqlalchemy import exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from oncord.campaigns.audience import Audience, clinic_time_zone, recipients_query
+from oncord.campaigns.audience import Audience, recipients_query
 from oncord.campaigns.compose import Content, render_message
 from oncord.clock import Clock, utc
 from oncord.config import Settings
@@ -54,6 +54,7 @@ from oncord.models import (
     MarketingStatus,
     RecipientState,
 )
+from oncord.timezones import clinic_time_zone
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,11 @@ def recipient_reason(code: str | None) -> str:
 # --- Domain steps (a session passed in, the caller commits) ---------------------------------------
 
 
-def start(session: Session, campaign: Campaign, now: datetime, time_zone: str) -> int:
+def start(session: Session, campaign: Campaign, now: datetime, time_zone: str, *, region: str = "AU") -> int:
     """Move a scheduled campaign to sending and take its audience as recipient rows; return how many.
 
-    Compare-and-set on the state, so two workers starting it at once add the rows once.
+    Compare-and-set on the state, so two workers starting it at once add the rows once. An SMS
+    campaign leaves out numbers that cannot receive SMS (landlines), as its audience count did.
     """
     moved = session.execute(
         update(Campaign)
@@ -280,7 +282,8 @@ class CampaignSender:
                 self.schedule(campaign.id, when, f"due-{when:%Y%m%dT%H%M%S}-from-{now:%Y%m%dT%H%M%S}")
                 result.outcome = "not due yet"
                 return result
-            result.extra["recipients"] = start(session, campaign, now, time_zone)
+            region = self.settings.sms_default_region
+            result.extra["recipients"] = start(session, campaign, now, time_zone, region=region)
             session.commit()
             session.refresh(campaign)
         if campaign.state != CampaignState.SENDING:

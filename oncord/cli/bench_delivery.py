@@ -71,8 +71,8 @@ def seed_clinic(session: Session, live: datetime) -> None:
     session.add(ClinikoConnection(api_key_encrypted="bench-not-a-key", shard="au1", enabled_at=live,
                                   account_subdomain="bench", created_at=live, updated_at=live))
     session.add(MessagingSettings(id=1, sender_name="Bench Physio", sender_email="hello@bench.example",
-                                  sender_details="1 Bench Street, Melbourne", email_quiet_start=None,
-                                  email_quiet_end=None, sms_quiet_start=None, sms_quiet_end=None))
+                                  sender_details="1 Bench Street, Melbourne", email_quiet_off=True,
+                                  sms_quiet_off=True))
 
 
 def insert_contacts(session: Session, people: list[BenchContact], now: datetime) -> list[int]:

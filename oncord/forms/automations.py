@@ -21,7 +21,7 @@ from oncord.automations.editing import AutomationData
 from oncord.automations.triggers import TRIGGERS, Option, TriggerDef, trigger_def
 from oncord.forms import choices
 from oncord.forms.fields import MultiCheckboxField, valid_template
-from oncord.messaging.quiet_hours import format_hhmm, parse_hhmm
+from oncord.messaging.quiet_hours import CHANNELS, DEFAULTS, format_hhmm, parse_hhmm
 from oncord.models import Automation, Trigger
 
 TRIGGER_CHOICES = [(key, entry.choice) for key, entry in TRIGGERS.items()]
@@ -246,14 +246,15 @@ class MessagingSettingsForm(FlaskForm):
         "Clinic details in every e-mail footer", validators=[Optional(), Length(max=1000)],
         render_kw={"rows": 3, "placeholder": "12 Beach Road, St Kilda VIC 3182\n03 9000 0000"},
     )
+    # Real values, not placeholders: a clinic that never set them gets the defaults, shown as such.
+    email_quiet_on = BooleanField("Quiet hours for e-mails")
     email_quiet_start = StringField("No e-mails from", validators=[Optional(), _hhmm],
-                                    render_kw={"placeholder": "21:00", "inputmode": "numeric"})
-    email_quiet_end = StringField("until", validators=[Optional(), _hhmm],
-                                  render_kw={"placeholder": "07:00", "inputmode": "numeric"})
+                                    render_kw={"inputmode": "numeric"})
+    email_quiet_end = StringField("until", validators=[Optional(), _hhmm], render_kw={"inputmode": "numeric"})
+    sms_quiet_on = BooleanField("Quiet hours for SMS")
     sms_quiet_start = StringField("No SMS from", validators=[Optional(), _hhmm],
-                                  render_kw={"placeholder": "20:00", "inputmode": "numeric"})
-    sms_quiet_end = StringField("until", validators=[Optional(), _hhmm],
-                                render_kw={"placeholder": "08:00", "inputmode": "numeric"})
+                                  render_kw={"inputmode": "numeric"})
+    sms_quiet_end = StringField("until", validators=[Optional(), _hhmm], render_kw={"inputmode": "numeric"})
     frequency_cap_messages = IntegerField(
         "At most this many marketing messages per contact", validators=[Optional(), NumberRange(1, 100)],
         render_kw={"placeholder": "3", "inputmode": "numeric"},
@@ -264,7 +265,7 @@ class MessagingSettingsForm(FlaskForm):
     )
 
     def validate(self, extra_validators: Any = None) -> bool:
-        """Sender name and address go together; quiet hours need both ends."""
+        """Sender name and address go together; quiet hours that are on need both ends."""
         valid = super().validate(extra_validators)
         if bool(self.sender_name.data) != bool(self.sender_email.data):
             target = self.sender_email if self.sender_name.data else self.sender_name
@@ -272,9 +273,16 @@ class MessagingSettingsForm(FlaskForm):
             valid = False
         for channel in ("email", "sms"):
             start, end = getattr(self, f"{channel}_quiet_start"), getattr(self, f"{channel}_quiet_end")
-            if bool(start.data) != bool(end.data):
-                missing = end if start.data else start
-                missing.errors = [*missing.errors, "Enter both times, or neither for no quiet hours."]
+            if not getattr(self, f"{channel}_quiet_on").data:
+                continue
+            for missing in (start, end):
+                if not missing.data:
+                    missing.errors = [*missing.errors,
+                                      "Enter both times, or untick quiet hours to send at any time."]
+                    valid = False
+            if start.data and end.data and not start.errors and not end.errors \
+                    and parse_hhmm(start.data) == parse_hhmm(end.data):
+                end.errors = [*end.errors, "The end must differ from the start."]
                 valid = False
         messages, days = self.frequency_cap_messages, self.frequency_cap_days
         if (messages.data is None) != (days.data is None):
@@ -284,7 +292,14 @@ class MessagingSettingsForm(FlaskForm):
         return valid
 
     @staticmethod
-    def quiet_data(row: Any) -> dict[str, str]:
-        """The stored quiet hours as form values."""
-        return {name: format_hhmm(getattr(row, name)) for name in
-                ("email_quiet_start", "email_quiet_end", "sms_quiet_start", "sms_quiet_end")}
+    def quiet_data(row: Any) -> dict[str, Any]:
+        """The quiet hours as form values: the stored ones, else the defaults, and whether each is on."""
+        data: dict[str, Any] = {}
+        for channel in CHANNELS:
+            start, end = getattr(row, f"{channel}_quiet_start"), getattr(row, f"{channel}_quiet_end")
+            if start is None or end is None:
+                start, end = DEFAULTS[channel].start, DEFAULTS[channel].end
+            data[f"{channel}_quiet_on"] = not getattr(row, f"{channel}_quiet_off")
+            data[f"{channel}_quiet_start"] = format_hhmm(start)
+            data[f"{channel}_quiet_end"] = format_hhmm(end)
+        return data

@@ -43,6 +43,7 @@ def dispatch(reason: str = "schedule") -> dict[str, int]:
         clock,
         batch_size=settings.automation_batch_size,
         enqueue=lambda send_ids: enqueue_send_batch(queue, clock, send_ids),
+        settings=settings,
     )
     return result.as_dict()
 

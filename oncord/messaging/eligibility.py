@@ -72,7 +72,7 @@ REASON_TEXT: dict[str, str] = {
     Reason.CONTACT_ARCHIVED: "the patient is archived in Cliniko",
     Reason.NO_CONSENT: "not subscribed to marketing on this channel (consent pending)",
     Reason.NO_EMAIL: "no e-mail address",
-    Reason.NO_MOBILE: "no valid mobile number",
+    Reason.NO_MOBILE: "no mobile number that can receive SMS (none, or a landline)",
     Reason.NO_CONTACT: "the appointment has no linked contact",
     Reason.FREQUENCY_CAP: "frequency cap",
     Reason.CANCELLED_BEFORE_DUE: "cancelled before the reminder was due",

@@ -14,13 +14,14 @@ from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
 from oncord.integration import active_connection
+from oncord.messaging import quiet_hours
 from oncord.messaging.email import EmailSender, OutboxEmailSender, SmtpSender
 from oncord.messaging.errors import NotConfigured
 from oncord.messaging.frequency import FrequencyCap
 from oncord.messaging.quiet_hours import QuietHours
 from oncord.messaging.sms import OutboxSmsProvider, SmsProvider, TwilioProvider
-from oncord.messaging.templates import zone_problem
 from oncord.models import Appointment, ClinikoConnection, MessagingSettings
+from oncord.timezones import account_time_zone, appointment_zone
 
 SETTINGS_ID = 1
 DEMO_BASE_URL = "http://127.0.0.1:5000"
@@ -70,12 +71,7 @@ def load_profile(session: Session, settings: Settings) -> MessagingProfile:
     """Read the profile from the database (nothing is written)."""
     row = session.get(MessagingSettings, SETTINGS_ID)
     connection = active_connection(session)
-    quiet: dict[str, QuietHours] = {}
-    if row is not None:
-        for channel in ("email", "sms"):
-            start, end = getattr(row, f"{channel}_quiet_start"), getattr(row, f"{channel}_quiet_end")
-            if start is not None and end is not None and start != end:
-                quiet[channel] = QuietHours(start, end)
+    quiet = quiet_hours.effective(row)
     try:
         link, link_problem = book_now_url(session, connection), None
     except ValueError:
@@ -95,15 +91,6 @@ def load_profile(session: Session, settings: Settings) -> MessagingProfile:
         quiet_hours=quiet,
         frequency_cap=FrequencyCap.of(row.frequency_cap_messages, row.frequency_cap_days) if row else None,
     )
-
-
-def account_time_zone(connection: ClinikoConnection | None, settings: Settings) -> str:
-    """The Cliniko account's zone, else CLINIC_TIME_ZONE; a zone that is not real falls back too
-    (one bad value from Cliniko must not stop every message and screen)."""
-    zone = connection.time_zone_identifier if connection else None
-    if zone and zone_problem(zone) is None:
-        return zone
-    return settings.clinic_time_zone
 
 
 @lru_cache(maxsize=16)
@@ -137,11 +124,8 @@ def _clinic_bookings_url(session: Session) -> str | None:
 
 
 def appointment_time_zone(appointment: Appointment | None, profile: MessagingProfile) -> str:
-    """The zone an appointment is shown in: its business's, else the account's or the setting's."""
-    business = appointment.business if appointment is not None else None
-    if business is not None and business.time_zone_identifier:
-        return business.time_zone_identifier
-    return profile.default_time_zone
+    """The zone an appointment is shown in: its business's, else the clinic's."""
+    return appointment_zone(appointment, profile.default_time_zone)
 
 
 def public_base_url(settings: Settings) -> str:

@@ -22,6 +22,7 @@ from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 
 from oncord.messaging.errors import MessageProblem
+from oncord.timezones import clock_time, zone_suffix
 
 # Limits on one render, counted inside the sandbox (no signals: RQ's work horse already uses
 # SIGALRM for job timeouts and web threads cannot take signals). A message is a few hundred
@@ -393,10 +394,11 @@ def zone_problem(time_zone: str | None) -> str | None:
     return None
 
 
-def format_start(moment: datetime, time_zone: str) -> dict[str, str]:
-    """The appointment start as merge fields, in the clinic's time zone."""
+def format_start(moment: datetime, time_zone: str, clinic_zone: str | None = None) -> dict[str, str]:
+    """The appointment start as merge fields, in its business's zone, with the zone's short name
+    when that reads differently from the clinic's (the rule of oncord.timezones)."""
     local = moment.astimezone(ZoneInfo(time_zone))
-    hour = local.strftime("%I").lstrip("0") + local.strftime(":%M ") + local.strftime("%p").lower()
+    hour = clock_time(local) + zone_suffix(moment, time_zone, clinic_zone or time_zone)
     day = f"{local.strftime('%A')} {local.day} {local.strftime('%B')}"
     return {"appointment_start": f"{day} at {hour}", "appointment_date": day, "appointment_time": hour}
 
@@ -420,6 +422,7 @@ def merge_data(
     business: str | None,
     book_now_url: str | None,
     book_now_problem: str | None = None,
+    clinic_zone: str | None = None,
 ) -> dict[str, Any]:
     """Every merge field's value; missing values become empty text rather than errors, and a
     value that cannot be made (bad zone, bad link) fails only the templates that use it."""
@@ -437,7 +440,7 @@ def merge_data(
     if starts_at is not None:
         problem = zone_problem(time_zone)
         if problem is None:
-            data.update(format_start(starts_at, time_zone))
+            data.update(format_start(starts_at, time_zone, clinic_zone))
         else:
             data.update({key: Unavailable(problem) for key in
                          ("appointment_start", "appointment_date", "appointment_time")})

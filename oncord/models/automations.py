@@ -104,6 +104,9 @@ class Automation(Base):
     activated_at: Mapped[datetime | None]
     # The dispatcher has looked at everything due up to here (catch-up after a worker outage).
     planned_through: Mapped[datetime | None]
+    # Deleted by staff: gone from the list and never fires again, but its sends (the send log, the
+    # once-only keys) stay, so the row does too.
+    deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -80,6 +80,8 @@ class Campaign(Base):
     waiting_until: Mapped[datetime | None]
     # Why sending stopped on its own (e.g. e-mail not set up), in words staff can act on.
     error: Mapped[str | None] = mapped_column(Text)
+    # A sent or cancelled campaign taken off the list; its report and recipients are kept.
+    archived_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

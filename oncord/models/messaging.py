@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncord.db import Base
@@ -49,6 +49,10 @@ class MessagingSettings(Base):
     email_quiet_end: Mapped[int | None]
     sms_quiet_start: Mapped[int | None]
     sms_quiet_end: Mapped[int | None]
+    # An admin switched the channel's quiet hours off. Kept apart from empty times, which mean
+    # "never set" and get the defaults (oncord.messaging.quiet_hours.DEFAULTS).
+    email_quiet_off: Mapped[bool] = mapped_column(default=False, server_default=false())
+    sms_quiet_off: Mapped[bool] = mapped_column(default=False, server_default=false())
     # At most this many marketing messages per contact (e-mail and SMS together) per rolling
     # window of this many days; both empty: no cap (the default).
     frequency_cap_messages: Mapped[int | None]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from oncord.automations.editing import describe_trigger, save_automation, set_enabled
+from oncord.automations.manage import delete_automation, deleted_automations, duplicate_automation
 from oncord.automations.preview import preview, send_test
 from oncord.automations.queries import list_automations, preview_contacts, send_counts, send_log
 from oncord.automations.reasons import reason_text
@@ -35,10 +36,10 @@ STATE_LABELS = {
 }
 
 
-def get_automation_or_404(session: Session, automation_id: int) -> Automation:
-    """The automation, or a 404 page."""
+def get_automation_or_404(session: Session, automation_id: int, *, deleted: bool = False) -> Automation:
+    """The automation, or a 404 page (also for a deleted one, unless `deleted`: its send log stays)."""
     automation = session.get(Automation, automation_id)
-    if automation is None:
+    if automation is None or (automation.deleted_at is not None and not deleted):
         abort(404)
     return automation
 
@@ -63,6 +64,7 @@ def _list_context(**extra: Any) -> dict[str, Any]:
         "counts": send_counts(db, [a.id for a in automations]),
         "toggle_form": ToggleForm(),
         "describe_trigger": describe_trigger,
+        "deleted": deleted_automations(db),
         **extra,
     }
 
@@ -203,6 +205,26 @@ def _switched(automation: Automation | None) -> Response:
     form.switch_trigger()
     return _editor(form, automation)
 
+@bp.post("/<int:automation_id>/delete")
+def delete(automation_id: int) -> Response:
+    """Delete an automation: it never sends again; its send log is kept."""
+    db = get_session()
+    automation = get_automation_or_404(db, automation_id)
+    delete_automation(automation, clock().now())
+    db.commit()
+    flash(f"“{automation.name}” was deleted. Its send log is kept under Deleted automations.", "success")
+    return redirect_to(url_for("automations.index"))
+
+
+@bp.post("/<int:automation_id>/duplicate")
+def duplicate(automation_id: int) -> Response:
+    """A switched-off copy to adjust in the editor."""
+    db = get_session()
+    copy = duplicate_automation(db, get_automation_or_404(db, automation_id), clock().now())
+    db.commit()
+    flash(f"“{copy.name}” was made. It is off: adjust it, then turn it on.", "success")
+    return redirect_to(url_for("automations.edit", automation_id=copy.id))
+
 
 def _preview_contact(form: AutomationForm) -> Contact | None:
     contact_id = form.preview_contact.data or 0
@@ -243,7 +265,7 @@ def test_send() -> Response:
 def log(automation_id: int) -> Response:
     """The send log: every message sent, skipped (and why) or failed, newest first."""
     db = get_session()
-    automation = get_automation_or_404(db, automation_id)
+    automation = get_automation_or_404(db, automation_id, deleted=True)
     state = request.args.get("state") or None
     channel = request.args.get("channel") or None
     if state not in (None, *STATE_LABELS) or channel not in (None, "email", "sms"):

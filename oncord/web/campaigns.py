@@ -21,7 +21,6 @@ from oncord.campaigns.audience import (
     AppointmentCondition,
     Audience,
     Period,
-    clinic_time_zone,
     count_and_sample,
     describe,
     reason_text,
@@ -36,6 +35,7 @@ from oncord.campaigns.compose import (
     sms_count,
 )
 from oncord.campaigns.report import (
+    archived_count,
     list_campaigns,
     progress,
     progress_of,
@@ -58,8 +58,10 @@ from oncord.models import (
     RecipientState,
 )
 from oncord.queue import get_queue
+from oncord.timezones import clock_time
 from oncord.web.auth import require_login
 from oncord.web.htmx import redirect_to, render_fragment, render_page, wants_fragment, with_alert
+from oncord.web.timefmt import request_zone
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +111,7 @@ def clinic_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(ZoneInfo(_zone()))
-    hour = local.strftime("%I").lstrip("0") + local.strftime(":%M ") + local.strftime("%p").lower()
-    return f"{local:%a} {local.day} {local:%b %Y}, {hour} {local:%Z}"
+    return f"{local:%a} {local.day} {local:%b %Y}, {clock_time(local)} {local:%Z}"
 
 
 def get_campaign_or_404(session: Session, campaign_id: int) -> Campaign:
@@ -122,9 +123,7 @@ def get_campaign_or_404(session: Session, campaign_id: int) -> Campaign:
 
 
 def _zone() -> str:
-    if "campaign_zone" not in g:
-        g.campaign_zone = clinic_time_zone(get_session(), settings())
-    return g.campaign_zone
+    return request_zone()
 
 
 # --- List -----------------------------------------------------------------------------------------
@@ -134,11 +133,14 @@ def _zone() -> str:
 def index() -> Response:
     """Every campaign with its state and counts."""
     db = get_session()
-    campaigns = list_campaigns(db)
+    archived = request.args.get("archived") == "1"
+    campaigns = list_campaigns(db, archived=archived)
     return render_page(
         "campaigns/index.html",
         "campaigns/_list.html",
         campaigns=campaigns,
+        archived=archived,
+        archived_count=archived_count(db),
         progress=progress_of(db, [c.id for c in campaigns]),
     )
 
@@ -328,8 +330,12 @@ def _preview_person(form: CampaignForm, people: list[Any] | None = None) -> tupl
 
 
 def _sms_counter(form: CampaignForm, people: list[Any] | None = None) -> Any:
-    contact, _ = _preview_person(form, people)
-    return sms_count(get_session(), settings(), form.sms_body.data or "", contact)
+    # The text itself, and the range over the audience's sample of receivers (their names vary).
+    if people is None:
+        people = _audience_view(form)["people"]
+    db = get_session()
+    receiving = [db.get(Contact, p.id) for p in people if p.reason == RECEIVE]
+    return sms_count(db, settings(), form.sms_body.data or "", [c for c in receiving if c is not None])
 
 
 @bp.post("/sms-counter")
@@ -422,7 +428,7 @@ def _audience_view_for(campaign: Campaign) -> dict[str, Any]:
     db = get_session()
     now, zone = clock().now(), _zone()
     counts, people = count_and_sample(
-        db, _audience_of(campaign), campaign.channel, now, zone, per_group=SAMPLE_PER_GROUP
+        db, _audience_of(campaign), campaign.channel, now, zone, per_group=SAMPLE_PER_GROUP,
     )
     return {
         "counts": counts,
@@ -470,9 +476,13 @@ def _after_action(campaign: Campaign, message: str, problem: str | None = None) 
     return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
 
 
+CHANNEL_WORDS = {"email": "e-mail", "sms": "SMS"}
+
+
 @bp.post("/<int:campaign_id>/send")
 def send_now(campaign_id: int) -> Response:
-    """Start sending now (a worker picks it up within seconds)."""
+    """Start sending now (a worker picks it up within seconds), once staff have confirmed the count
+    and channel: a POST without `confirm` only asks, naming both, and sends nothing."""
     db = get_session()
     campaign = get_campaign_or_404(db, campaign_id)
     old_job = campaign.job_id
@@ -480,6 +490,11 @@ def send_now(campaign_id: int) -> Response:
     blocked = _template_problem(campaign)
     if blocked:
         return _after_action(campaign, "", blocked)
+    if request.form.get("confirm") != "yes":
+        _editable(campaign)
+        context = _show_context(campaign)
+        return render_page("campaigns/show.html", "campaigns/_show.html", confirm_send=True,
+                           channel_words=CHANNEL_WORDS[campaign.channel], **context)
     if not lifecycle.schedule(db, campaign, now, now):
         abort(409, "This campaign has already started.")
     db.commit()
@@ -522,6 +537,42 @@ def _drop(job_id: str | None) -> None:
         drop_job(get_queue(), job_id)
     except RedisError:
         log.exception("Could not drop campaign job %s", job_id)
+
+
+@bp.post("/<int:campaign_id>/delete")
+def delete(campaign_id: int) -> Response:
+    """Delete a draft or a scheduled campaign that has not started (nothing is sent)."""
+    db = get_session()
+    campaign = get_campaign_or_404(db, campaign_id)
+    old_job, name = campaign.job_id, campaign.name
+    if not lifecycle.delete_draft(db, campaign, clock().now()):
+        abort(409, "This campaign has started, so it cannot be deleted. Archive it once it has finished.")
+    db.commit()
+    _drop(old_job)
+    flash(f"“{name}” was deleted; nothing was sent.", "success")
+    return redirect_to(url_for("campaigns.index"))
+
+
+@bp.post("/<int:campaign_id>/archive")
+def archive(campaign_id: int) -> Response:
+    """Take a sent or cancelled campaign off the list; its report stays under Archived."""
+    db = get_session()
+    campaign = get_campaign_or_404(db, campaign_id)
+    if not lifecycle.archive(db, campaign, clock().now()):
+        abort(409, "Only a sent or cancelled campaign can be archived.")
+    db.commit()
+    flash(f"“{campaign.name}” was archived. Its report is kept under Archived campaigns.", "success")
+    return redirect_to(url_for("campaigns.index"))
+
+
+@bp.post("/<int:campaign_id>/duplicate")
+def duplicate(campaign_id: int) -> Response:
+    """A new draft with the same audience and message, opened in the editor."""
+    db = get_session()
+    copy = lifecycle.duplicate(db, get_campaign_or_404(db, campaign_id), clock().now(), user_id=g.user.id)
+    db.commit()
+    flash(f"“{copy.name}” was saved as a draft. Adjust it, then send or schedule it.", "success")
+    return redirect_to(url_for("campaigns.edit", campaign_id=copy.id))
 
 
 @bp.post("/<int:campaign_id>/unschedule")

@@ -20,7 +20,7 @@ from oncord.sync.create_patient import AlreadyLinked, create_patient_for
 from oncord.sync.outbox import open_changes
 from oncord.web.auth import require_login
 from oncord.web.htmx import redirect_to, render_fragment, render_page, wants_fragment
-from oncord.web.timefmt import local_today
+from oncord.web.timefmt import local_today, request_zone
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 bp.before_request(require_login)
@@ -131,7 +131,7 @@ def _form_for(contact: Contact) -> ContactForm:
     return ContactForm(
         obj=contact if request.method == "GET" else None,
         region=phone_region(contact.country_code, settings().sms_default_region),
-        today=local_today(clock().now(), settings().clinic_time_zone),
+        today=local_today(clock().now(), request_zone()),
     )
 
 

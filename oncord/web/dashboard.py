@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from oncord.context import clock, settings
+from oncord.context import clock
 from oncord.dashboard.chart import LABELS, build_chart
 from oncord.dashboard.stats import counts, weekly_outcomes
 from oncord.db import get_session
@@ -13,6 +13,7 @@ from oncord.integration import active_connection
 from oncord.sync.launcher import active_pull, last_finished_run
 from oncord.web.auth import require_login
 from oncord.web.htmx import render_page
+from oncord.web.timefmt import request_zone
 
 bp = Blueprint("dashboard", __name__)
 bp.before_request(require_login)
@@ -22,7 +23,7 @@ bp.before_request(require_login)
 def home() -> Response:
     """Everything a receptionist checks first thing in the morning."""
     db, now = get_session(), clock().now()
-    weeks = weekly_outcomes(db, now, settings().clinic_time_zone)
+    weeks = weekly_outcomes(db, now, request_zone())
     return render_page(
         "dashboard/page.html",
         "dashboard/_summary.html",

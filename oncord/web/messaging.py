@@ -31,7 +31,7 @@ from oncord.messaging.inbound import (
     valid_twilio_request,
 )
 from oncord.messaging.profile import email_backend, load_profile, public_base_url, settings_row, sms_backend
-from oncord.messaging.quiet_hours import parse_hhmm
+from oncord.messaging.quiet_hours import CHANNELS, parse_hhmm
 from oncord.messaging.sms import mobile_number
 from oncord.messaging.unsubscribe import is_test_token, read_token, token_campaign, unsubscribe
 from oncord.models import Contact, OutboxMessage
@@ -202,9 +202,14 @@ def save() -> Response:
     row.sender_email = (form.sender_email.data or "").strip() or None
     row.reply_to_email = (form.reply_to_email.data or "").strip() or None
     row.sender_details = (form.sender_details.data or "").strip() or None
-    for name in ("email_quiet_start", "email_quiet_end", "sms_quiet_start", "sms_quiet_end"):
-        value = getattr(form, name).data
-        setattr(row, name, parse_hhmm(value) if value else None)
+    for channel in CHANNELS:
+        # Switched off is stored as such (never as empty times, which mean "the defaults"); the
+        # times are kept, so switching back on restores them.
+        setattr(row, f"{channel}_quiet_off", not getattr(form, f"{channel}_quiet_on").data)
+        start, end = (getattr(form, f"{channel}_quiet_{end}").data for end in ("start", "end"))
+        if start and end:
+            setattr(row, f"{channel}_quiet_start", parse_hhmm(start))
+            setattr(row, f"{channel}_quiet_end", parse_hhmm(end))
     row.frequency_cap_messages = form.frequency_cap_messages.data
     row.frequency_cap_days = form.frequency_cap_days.data
     row.updated_at = clock().now()

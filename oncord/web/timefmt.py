@@ -1,13 +1,17 @@
-"""Template filters: times in the clinic's time zone, "5 minutes ago", numbers with separators."""
+"""Template filters: times in the clinic's time zone, appointments in their business's, "5 minutes
+ago", numbers with separators (the rule itself: oncord.timezones)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, g
 
 from oncord.context import clock, settings
+from oncord.db import get_session
+from oncord.models import Appointment
+from oncord.timezones import appointment_zone, clinic_time_zone, clock_time, zone_suffix
 
 
 def local_today(now: datetime, time_zone: str) -> date:
@@ -15,16 +19,38 @@ def local_today(now: datetime, time_zone: str) -> date:
     return now.astimezone(ZoneInfo(time_zone)).date()
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(settings().clinic_time_zone)
+def request_zone() -> str:
+    """The clinic's main zone, read once per request."""
+    if "clinic_zone" not in g:
+        g.clinic_zone = clinic_time_zone(get_session(), settings())
+    return str(g.clinic_zone)
 
 
 def localtime(moment: datetime | None, style: str = "full") -> str:
     """A moment as the clinic reads it, e.g. "Tue 24 Nov 2026, 9:30 am"."""
+    return _format(moment, request_zone(), style)
+
+
+def appointment_time(appointment: Appointment | None, style: str = "full") -> str:
+    """When an appointment starts, in its business's zone, with the zone's short name when that
+    reads differently from the clinic's: "Tue 24 Nov 2026, 5:45 pm AEST"."""
+    if appointment is None:
+        return ""
+    clinic = request_zone()
+    zone = appointment_zone(appointment, clinic)
+    try:
+        suffix = zone_suffix(appointment.starts_at, zone, clinic)
+    except (ValueError, KeyError):
+        # A business zone that is not real: shown in the clinic's zone rather than failing the page.
+        return _format(appointment.starts_at, clinic, style)
+    return _format(appointment.starts_at, zone, style) + suffix
+
+
+def _format(moment: datetime | None, zone: str, style: str) -> str:
     if moment is None:
         return ""
-    local = moment.astimezone(_zone())
-    hour = local.strftime("%I").lstrip("0") + local.strftime(":%M ") + local.strftime("%p").lower()
+    local = moment.astimezone(ZoneInfo(zone))
+    hour = clock_time(local)
     if style == "time":
         return hour
     if style == "day":
@@ -64,6 +90,7 @@ def date_long(value: date | None) -> str:
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.add_template_filter(localtime)
+    app.add_template_filter(appointment_time)
     app.add_template_filter(ago)
     app.add_template_filter(number)
     app.add_template_filter(date_long)

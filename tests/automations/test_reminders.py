@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from oncord.models import ActivityEvent, MessagingSettings
-from tests.automations.conftest import appointment_of, contact_of, default_zone, iso, local_time
+from oncord.models import ActivityEvent
+from tests.automations.conftest import appointment_of, contact_of, iso
 from tests.automations.helpers import make_automation, sends
 
 
@@ -52,54 +52,6 @@ def test_consent_decides_per_channel_and_kind(
     assert sorted(m.to for m in fake_twilio.received) == ["+61412345678", "+61412345678", "+61413000001"]
     marketing_sms = [m for m in fake_twilio.received if "Opt out: " in m.body]
     assert len(marketing_sms) == 1 and marketing_sms[0].to == "+61412345678"
-
-
-def test_quiet_hours_hold_an_sms_until_they_end(
-    connected, sandbox, make_patient, pull, dispatch, db_session, clock, smtp_sink, fake_twilio
-) -> None:
-    """Quiet 20:00-08:00: an SMS due at 07:00 waits until 08:00 (and moves with its appointment);
-    one due at 04:30 for a 07:30 appointment is skipped; e-mails are not held."""
-    zone = default_zone(sandbox)
-    settings = db_session.get(MessagingSettings, 1)
-    settings.sms_quiet_start, settings.sms_quiet_end = 20 * 60, 8 * 60
-    later, early = make_patient("Liam"), make_patient("Emma", mobile="0413 000 003")
-    pull()
-    make_automation(db_session, clock, offset_minutes=3 * 60)
-    db_session.commit()
-    day = clock.now() + timedelta(days=1)
-    later_booking = sandbox.store.add_appointment(
-        patient_id=later.cliniko_id, starts_at=iso(local_time(zone, day, 10))
-    )
-    sandbox.store.add_appointment(patient_id=early.cliniko_id, starts_at=iso(local_time(zone, day, 7, 30)))
-
-    clock.set(local_time(zone, day, 4, 30))
-    pull()
-    dispatch()
-    early_sms = sends(db_session, channel="sms", contact_id=contact_of(db_session, early).id)
-    assert [(s.state, s.reason) for s in early_sms] == [("skipped", "quiet_hours_too_long")]
-    assert [m.rcpt_tos for m in smtp_sink.received] == [(early.email,)]
-
-    clock.set(local_time(zone, day, 7))
-    pull()
-    dispatch()
-    assert [m.rcpt_tos for m in smtp_sink.received][1:] == [(later.email,)]
-    waiting = sends(db_session, channel="sms", state="pending")
-    assert [(s.reason, s.due_at) for s in waiting] == [("quiet_hours", local_time(zone, day, 8))]
-
-    # Moved from 10:00 to 12:00 while the SMS waited: at 08:00 it moves to the new reminder time.
-    sandbox.store.update_appointment(later_booking, starts_at=iso(local_time(zone, day, 12)))
-    clock.set(local_time(zone, day, 8))
-    pull()
-    dispatch()
-    assert fake_twilio.received == []
-    assert [(s.reason, s.due_at) for s in sends(db_session, channel="sms", state="pending")] == [
-        ("rescheduled", local_time(zone, day, 9))
-    ]
-    clock.set(local_time(zone, day, 9))
-    pull()
-    dispatch()
-    assert [m.to for m in fake_twilio.received] == ["+61412345678"]
-    assert "12:00 pm" in fake_twilio.received[0].body
 
 
 def test_rescheduled_appointment_gets_its_reminder_at_the_new_time(

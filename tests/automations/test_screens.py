@@ -228,6 +228,7 @@ def test_messaging_settings_are_for_admins(staff, owner, db_session) -> None:
         {
             "sender_name": "Sunnyside",
             "sender_email": "hi@sunny.example",
+            "sms_quiet_on": "y",
             "sms_quiet_start": "20:00",
             "sms_quiet_end": "",
         },
@@ -238,14 +239,17 @@ def test_messaging_settings_are_for_admins(staff, owner, db_session) -> None:
         {
             "sender_name": "Sunnyside",
             "sender_email": "hi@sunny.example",
-            "sms_quiet_start": "20:00",
+            "sms_quiet_on": "y",
+            "sms_quiet_start": "20:30",
             "sms_quiet_end": "08:00",
         },
     )
     assert response.status_code == 204
     db_session.expire_all()
     row = db_session.get(MessagingSettings, 1)
-    assert (row.sender_email, row.sms_quiet_start, row.sms_quiet_end) == ("hi@sunny.example", 1200, 480)
+    assert (row.sender_email, row.sms_quiet_start, row.sms_quiet_end) == ("hi@sunny.example", 1230, 480)
+    # E-mail's box was unticked: switched off, which is not the same as never set.
+    assert (row.sms_quiet_off, row.email_quiet_off) == (False, True)
 
 
 def test_editing_a_saved_automation_keeps_and_changes_it(staff, db_session, clock) -> None:

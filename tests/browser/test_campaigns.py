@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
-from oncord.models import MessagingSettings
+from oncord.models import Campaign, MessagingSettings
 from oncord.sandbox.holds import Hold
 from tests.browser.conftest import screenshot
 from tests.browser.test_staff_flows import log_in
@@ -62,6 +63,7 @@ def _seed(db_session, clock) -> None:
             sender_name="Sunnyside Physio",
             sender_email="hello@sunnyside.example",
             sender_details="12 Beach Road, St Kilda VIC 3182",
+            email_quiet_off=True,  # worker.py runs on the wall clock here
         )
     )
     make_user(db_session, clock, email="reception@clinic.example")
@@ -100,6 +102,15 @@ def test_build_an_audience_send_and_watch_progress(
     send = page.get_by_role("button", name="Send now to 12 contacts")
     expect(send).to_be_visible()
     send.click()
+    # The server asks first, naming the count and the channel; nothing is sent until confirmed.
+    question = page.get_by_role("alertdialog")
+    expect(question).to_contain_text("Send this e-mail now?")
+    expect(question.locator("[data-confirm-count]")).to_have_text("12 contacts")
+    expect(question.locator("[data-confirm-channel]")).to_have_text("e-mail")
+    campaign = db_session.scalars(select(Campaign)).one()
+    db_session.refresh(campaign)
+    assert campaign.state == "draft"
+    question.get_by_role("button", name="Yes, send the e-mail to 12 contacts").click()
 
     widget = page.locator("#campaign-progress")
     expect(widget).to_contain_text("Waiting for the background worker")
@@ -136,3 +147,24 @@ def test_build_an_audience_send_and_watch_progress(
         f"pat{i}@example.com" for i in range(12)
     )
     screenshot(page, "campaign-sent")
+
+
+def test_a_draft_is_deleted_after_the_browser_asks(page: Page, live_server, app, db_session, clock) -> None:
+    """Delete asks in a dialog; dismissed, the draft stays; accepted, it is gone from the list."""
+    from tests.campaigns.helpers import make_campaign
+
+    make_user(db_session, clock, email="reception@clinic.example")
+    campaign_id = make_campaign(db_session, clock, name="Autumn recall").id
+    db_session.commit()
+    log_in(page, live_server, "reception@clinic.example", f"/campaigns/{campaign_id}")
+    messages: list[str] = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("heading", name="Autumn recall")).to_be_visible()
+    assert messages and "Delete “Autumn recall”?" in messages[0]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    expect(page).to_have_url(f"{live_server}/campaigns")
+    expect(page.locator(".flash-success")).to_contain_text("“Autumn recall” was deleted; nothing was sent.")
+    db_session.expire_all()
+    assert db_session.get(Campaign, campaign_id) is None

@@ -215,7 +215,7 @@ def test_send_now_then_the_progress_widget_polls_until_done(
     _clinic(db_session, clock)
     campaign = make_campaign(db_session, clock, name="Recall")
     db_session.commit()
-    response = post(staff, f"/campaigns/{campaign.id}/send", htmx=True)
+    response = post(staff, f"/campaigns/{campaign.id}/send", {"confirm": "yes"}, htmx=True)
     assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/campaigns/{campaign.id}"
     assert get_queue(messaging_app).get_job_ids() == [f"campaign-{campaign.id}-r1"]
     waiting = staff.get(f"/campaigns/{campaign.id}/progress", headers=HTMX)
@@ -333,7 +333,7 @@ def test_a_template_that_fails_on_the_sample_is_refused_and_a_stored_one_cannot_
     assert size.status_code == 422 and "longer than 100,000 characters" in size.text
     campaign = make_campaign(db_session, clock, email_body="{% include 'x' %}")
     db_session.commit()
-    post(staff, f"/campaigns/{campaign.id}/send", htmx=True)
+    post(staff, f"/campaigns/{campaign.id}/send", {"confirm": "yes"}, htmx=True)
     assert fresh(db_session, campaign.id).state == "draft"
     assert get_queue(messaging_app).get_job_ids() == []
     page = staff.get(f"/campaigns/{campaign.id}").text

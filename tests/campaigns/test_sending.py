@@ -323,6 +323,7 @@ def test_quiet_hours_hold_sms_until_they_end(
     _subscribers(db_session, clock, 2)
     db_session.get(MessagingSettings, 1).sms_quiet_start = 20 * 60
     db_session.get(MessagingSettings, 1).sms_quiet_end = 8 * 60
+    db_session.get(MessagingSettings, 1).sms_quiet_off = False
     campaign = make_campaign(db_session, clock, channel="sms")
     db_session.commit()
     evening = clock.now().astimezone(MELBOURNE).replace(hour=22, minute=0)

@@ -35,3 +35,29 @@ def test_a_daytime_window_and_parsing() -> None:
         2026, 6, 1, 3, 30, tzinfo=UTC
     )
     assert format_hhmm(parse_hhmm("7:05")) == "07:05"
+
+
+def test_the_latest_time_before_a_window_is_its_last_minute_the_evening_before() -> None:
+    """05:33 inside 20:00-08:00 -> 19:59 the evening before; 19:00 (outside) stays 19:00."""
+    # 2026-11-21 18:33 UTC is 05:33 on Sunday 22 November in Melbourne (UTC+11).
+    assert NIGHT.latest_before(datetime(2026, 11, 21, 18, 33, tzinfo=UTC), MELBOURNE) == datetime(
+        2026, 11, 21, 8, 59, tzinfo=UTC
+    )
+    assert NIGHT.latest_before(datetime(2026, 11, 21, 10, 0, tzinfo=UTC), MELBOURNE) == datetime(
+        2026, 11, 21, 8, 59, tzinfo=UTC
+    )  # 21:00 the same evening
+    outside = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+    assert NIGHT.latest_before(outside, MELBOURNE) == outside
+
+
+def test_defaults_apply_until_an_admin_switches_a_channel_off() -> None:
+    """Never saved or empty times: SMS 20:00-08:00 and e-mail 21:00-07:00; switched off: none."""
+    from oncord.messaging.quiet_hours import DEFAULTS, effective
+    from oncord.models import MessagingSettings
+
+    assert effective(None) == DEFAULTS
+    assert effective(MessagingSettings(email_quiet_off=False, sms_quiet_off=False)) == DEFAULTS
+    assert DEFAULTS["sms"].label == "20:00–08:00" and DEFAULTS["email"].label == "21:00–07:00"
+    off = MessagingSettings(email_quiet_off=True, sms_quiet_off=False,
+                            sms_quiet_start=22 * 60, sms_quiet_end=6 * 60)
+    assert effective(off) == {"sms": QuietHours(22 * 60, 6 * 60)}

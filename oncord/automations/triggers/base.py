@@ -12,7 +12,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from oncord.automations.reasons import Reason
-from oncord.automations.spec import LATE_LIMIT, AutomationSpec, Verdict
+from oncord.automations.spec import LATE_LIMIT, AutomationSpec, ChannelQuiet, QuietRule, Verdict
 from oncord.db import UTCDateTime
 from oncord.models import Appointment, AutomationSend, Trigger
 
@@ -62,6 +62,8 @@ class Firing:
     event_at: datetime
     due_at: datetime
     skip: Reason | None = None
+    # A reminder that quiet hours bring forward on some channels: their own due time.
+    channel_due: dict[str, datetime] | None = None
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,11 @@ class MessageDefaults:
     sms_body: str
 
 
-# (session, spec, now) -> the firings due now that have no send yet.
-Finder = Callable[[Session, AutomationSpec, datetime], Iterable[Firing]]
-# (spec, appointment as it is now, now) -> send, skip or wait, after the checks every trigger shares.
-Qualifier = Callable[[AutomationSpec, Appointment, datetime], Verdict]
+# (session, spec, now, quiet hours) -> the firings due now that have no send yet.
+Finder = Callable[[Session, AutomationSpec, datetime, QuietRule], Iterable[Firing]]
+# (spec, appointment as it is now, now, the channel's quiet hours) -> send, skip or wait, after the
+# checks every trigger shares.
+Qualifier = Callable[[AutomationSpec, Appointment, datetime, ChannelQuiet], Verdict]
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,8 @@ def event_finder(
     this pass looks at.
     """
 
-    def find(session: Session, spec: AutomationSpec, now: datetime) -> Iterable[Firing]:
+    def find(session: Session, spec: AutomationSpec, now: datetime, quiet: QuietRule) -> Iterable[Firing]:
+        # Quiet hours only move reminders; a follow-up waits for them at send time.
         assert spec.cutoff is not None
         cutoff, offset = spec.cutoff, spec.offset
         since = spec.planned_through or cutoff

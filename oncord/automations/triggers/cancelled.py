@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from oncord.automations.reasons import Reason
-from oncord.automations.spec import SEND, AutomationSpec, Verdict, skip
+from oncord.automations.spec import SEND, AutomationSpec, ChannelQuiet, Verdict, skip
 from oncord.automations.triggers.base import MessageDefaults, Timing, TriggerDef, event_finder
 from oncord.models import Appointment, Trigger
 
@@ -19,7 +19,7 @@ def _conditions(spec: AutomationSpec, lower_due: datetime) -> list[Any]:
     return [Appointment.cancelled_at.is_not(None)]
 
 
-def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime) -> Verdict:
+def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime, quiet: ChannelQuiet) -> Verdict:
     """Still cancelled (a cancellation undone in Cliniko reads as gone)."""
     return SEND if appointment.cancelled_at is not None else skip(Reason.DELETED)
 

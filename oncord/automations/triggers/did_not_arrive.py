@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func
 
 from oncord.automations.reasons import Reason
-from oncord.automations.spec import SEND, AutomationSpec, Verdict, skip
+from oncord.automations.spec import SEND, AutomationSpec, ChannelQuiet, Verdict, skip
 from oncord.automations.triggers.base import MessageDefaults, Timing, TriggerDef, event_finder
 from oncord.models import Appointment, Trigger
 
@@ -28,7 +28,7 @@ def _conditions(spec: AutomationSpec, lower_due: datetime) -> list[Any]:
     ]
 
 
-def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime) -> Verdict:
+def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime, quiet: ChannelQuiet) -> Verdict:
     """Still marked did-not-arrive and not cancelled."""
     if appointment.cancelled_at is not None:
         return skip(Reason.CANCELLED)

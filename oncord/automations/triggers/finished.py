@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_
 
 from oncord.automations.reasons import Reason
-from oncord.automations.spec import DUE_TOLERANCE, SEND, AutomationSpec, Verdict, skip, wait
+from oncord.automations.spec import DUE_TOLERANCE, SEND, AutomationSpec, ChannelQuiet, Verdict, skip, wait
 from oncord.automations.triggers.base import MessageDefaults, Option, Timing, TriggerDef, event_finder
 from oncord.models import Appointment, Trigger
 
@@ -27,7 +27,7 @@ def _conditions(spec: AutomationSpec, lower_due: datetime) -> list[Any]:
     return conditions
 
 
-def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime) -> Verdict:
+def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime, quiet: ChannelQuiet) -> Verdict:
     """Not cancelled or missed, arrived if asked, and its (possibly moved) end has passed."""
     if appointment.cancelled_at is not None:
         return skip(Reason.CANCELLED)

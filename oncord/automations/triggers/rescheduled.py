@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from oncord.automations.reasons import Reason
-from oncord.automations.spec import SEND, AutomationSpec, Verdict, skip
+from oncord.automations.spec import SEND, AutomationSpec, ChannelQuiet, Verdict, skip
 from oncord.automations.triggers.base import MessageDefaults, Timing, TriggerDef, event_finder
 from oncord.models import Appointment, Trigger
 
@@ -24,7 +24,7 @@ def _conditions(spec: AutomationSpec, lower_due: datetime) -> list[Any]:
     return [Appointment.rescheduled_at.is_not(None), Appointment.cancelled_at.is_(None)]
 
 
-def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime) -> Verdict:
+def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime, quiet: ChannelQuiet) -> Verdict:
     """Still booked and not yet started: a note about a new time that has passed helps nobody."""
     if appointment.cancelled_at is not None:
         return skip(Reason.CANCELLED)

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from oncord.automations.reasons import Reason
-from oncord.automations.spec import DUE_TOLERANCE, SEND, AutomationSpec, Verdict, skip, wait
+from oncord.automations.spec import (
+    DUE_TOLERANCE,
+    SEND,
+    AutomationSpec,
+    ChannelQuiet,
+    QuietRule,
+    Verdict,
+    skip,
+    wait,
+)
 from oncord.automations.triggers.base import (
     Firing,
     MessageDefaults,
@@ -17,19 +26,47 @@ from oncord.automations.triggers.base import (
     TriggerDef,
     candidates,
 )
-from oncord.models import Appointment, Trigger
+from oncord.messaging.quiet_hours import QuietHours
+from oncord.models import Appointment, Business, Trigger
+from oncord.timezones import is_real_zone
+
+# The longest quiet hours can bring a reminder forward.
+QUIET_LOOKAHEAD = timedelta(days=1)
 
 
-def find(session: Session, spec: AutomationSpec, now: datetime) -> Iterable[Firing]:
+def reminder_due(starts_at: datetime, offset: timedelta, quiet: QuietHours | None, zone: str) -> datetime:
+    """When a reminder goes: `offset` before the start, or, when that falls inside the channel's
+    quiet hours (in the appointment's zone), the last minute before they begin: the evening before
+    rather than skipped or sent after the appointment."""
+    due = starts_at - offset
+    if quiet is None or not is_real_zone(zone):
+        return due
+    return quiet.latest_before(due, zone)
+
+
+def find(session: Session, spec: AutomationSpec, now: datetime, quiet: QuietRule) -> Iterable[Firing]:
     """Reminders due now; a moved appointment needs nothing, its reminder is found at the new time."""
     assert spec.cutoff is not None
     cutoff, offset = spec.cutoff, spec.offset
     since = spec.planned_through or cutoff
-    # Due and still ahead, plus (after an outage) everything that fell due since the last pass.
+    # Due and still ahead, plus (after an outage) everything that fell due since the last pass;
+    # and up to a day further for reminders that quiet hours bring forward.
     lower = min(since + offset, now)
-    query = candidates(spec).where(Appointment.starts_at > lower, Appointment.starts_at <= now + offset)
+    ahead = QUIET_LOOKAHEAD if any(ch in quiet.hours for ch in spec.channels) else timedelta(0)
+    query = (
+        candidates(spec)
+        .outerjoin(Business, Business.id == Appointment.business_id)
+        .add_columns(Business.time_zone_identifier.label("zone"))
+        .where(Appointment.starts_at > lower, Appointment.starts_at <= now + offset + ahead)
+    )
     for row in session.execute(query.execution_options(yield_per=2000)):
         due = row.starts_at - offset
+        zone = row.zone or quiet.clinic_zone
+        channel_due = {
+            ch: reminder_due(row.starts_at, offset, quiet.hours.get(ch), zone) for ch in spec.channels
+        }
+        if min(channel_due.values()) > now:
+            continue  # not yet, on any channel
         if row.cancelled_at is not None:
             # Logged once the reminder would have gone, so staff can see why there was none.
             if due >= cutoff and cutoff <= row.cancelled_at < due:
@@ -50,16 +87,16 @@ def find(session: Session, spec: AutomationSpec, now: datetime) -> Iterable[Firi
                 yield Firing(row.id, row.contact_id, due, now, Reason.BOOKED_LATE)
             continue
         if due >= cutoff:
-            yield Firing(row.id, row.contact_id, due, due)
+            yield Firing(row.id, row.contact_id, due, due, channel_due=channel_due)
 
 
-def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime) -> Verdict:
+def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime, quiet: ChannelQuiet) -> Verdict:
     """Still booked, not started, and its (possibly moved) reminder time has come."""
     if appointment.cancelled_at is not None:
         return skip(Reason.CANCELLED_BEFORE_DUE)
     if appointment.starts_at <= now:
         return skip(Reason.ALREADY_STARTED)
-    due = appointment.starts_at - spec.offset
+    due = reminder_due(appointment.starts_at, spec.offset, quiet.hours, quiet.zone)
     if due > now + DUE_TOLERANCE:
         # Rescheduled to later: the reminder moves with the appointment.
         return wait(Reason.RESCHEDULED, due)
