@@ -33,7 +33,7 @@ from oncord.bookings.blocks import (
     check_link,
     clean_text,
 )
-from oncord.bookings.embed import MAX_CODE_LENGTH, BookingEmbed, parse_embed_code
+from oncord.bookings.embed import MAX_CODE_LENGTH, BookingEmbed, read_embed_code
 from oncord.bookings.pages import MAX_SLUG, MAX_TITLE, check_slug
 from oncord.bookings.urls import Account, BookingsUrl, BookingsValidationError, parse_bookings_url
 from oncord.forms import choices
@@ -84,6 +84,8 @@ class BlockSettingsForm(FlaskForm):
 
     kind: ClassVar[str]
     block_id = HiddenField()
+    # What Apply tells staff beyond "applied", e.g. what was kept of pasted embed code.
+    applied_note: str | None = None
 
     def __init__(self, *args: Any, allowed_accounts: frozenset[Account] | None = None,
                  bookings: BookingsUrl | None = None, **kwargs: Any) -> None:
@@ -170,7 +172,7 @@ class ButtonSettingsForm(BlockSettingsForm):
 
 
 class EmbedSettingsForm(BlockSettingsForm):
-    """Cliniko's embed code, pasted; it is validated and reduced to the widget's values."""
+    """Cliniko's embed code, pasted in whatever form; reduced to the one canonical booking widget."""
 
     kind = "embed"
     code = TextAreaField("Cliniko's embed code", render_kw={"rows": 10, "spellcheck": "false",
@@ -178,11 +180,12 @@ class EmbedSettingsForm(BlockSettingsForm):
     embed: BookingEmbed | None = None
 
     def validate_code(self, field: Any) -> None:
-        """Cliniko's iframe (and resize script) only, on an allowed bookings host."""
+        """Cliniko's booking iframe, on an allowed bookings host, somewhere in the paste."""
         if len(field.data or "") > MAX_CODE_LENGTH * 2:
             raise ValidationError("That is far longer than Cliniko's embed code.")
         accounts = self.allowed_accounts
-        self.embed = _domain_check(lambda: parse_embed_code(field.data, allowed_accounts=accounts))
+        reading = _domain_check(lambda: read_embed_code(field.data, allowed_accounts=accounts))
+        self.embed, self.applied_note = reading.embed, reading.kept
 
     def block(self) -> Block:
         """The booking widget block."""
