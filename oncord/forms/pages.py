@@ -246,7 +246,7 @@ class OnlineBookingsForm(FlaskForm):
         render_kw={"spellcheck": "false", "autocomplete": "off",
                    "placeholder": "https://your-clinic.au1.cliniko.com/bookings"},
     )
-    address = TextAreaField("Address", validators=[Optional(), Length(max=MAX_ADDRESS * 2)],
+    address = TextAreaField("Street address", validators=[Optional(), Length(max=MAX_ADDRESS * 2)],
                             render_kw={"rows": 3, "autocomplete": "street-address"})
     phone = StringField("Phone", validators=[Optional(), Length(max=MAX_PHONE)],
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
