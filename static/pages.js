@@ -1,9 +1,11 @@
-// Website pages: the block editor (select, edit, drag or move, remove, insert after the selection),
-// copy buttons for the Book Now snippets, and delete confirmations. No inline script anywhere (CSP).
+// Website pages: the block editor (select, edit, drag or move, remove; insert after the selection
+// by click or keyboard, or where a palette button is dropped), copy buttons for the Book Now
+// snippets, and delete confirmations. No inline script anywhere (CSP).
 (function () {
   "use strict";
 
   var dirty = false;
+  var focusSettings = false;
 
   function blockList() { return document.getElementById("blocks"); }
 
@@ -98,22 +100,59 @@
     if (event.target.form && event.target.form.id === "page-form") { dirty = true; }
   });
 
-  // Insert puts the new block after the selected one; Apply's fresh preview stays selected.
+  // Insert puts the new block where a palette button was dropped, else after the selected one;
+  // Apply's fresh preview stays selected.
   document.addEventListener("htmx:load", function (event) {
     var elt = event.detail.elt;
     if (!elt.matches || !elt.matches("#blocks > .block")) { return; }
     if (elt.hasAttribute("data-fresh")) {
       elt.removeAttribute("data-fresh");
+      var slot = blockList().querySelector(".block-slot");
       var anchor = selectedBlock();
-      if (anchor && anchor !== elt) { anchor.after(elt); }
+      if (slot) {
+        slot.replaceWith(elt);
+      } else if (anchor && anchor !== elt) {
+        anchor.after(elt);
+      }
       selectBlock(elt);
       elt.scrollIntoView({ block: "nearest" });
+      focusSettings = true;
       dirty = true;
     } else if (elt.getAttribute("data-block-id") === settingsBlockId()) {
       selectBlock(elt);
       dirty = true;
     }
   });
+
+  // After Insert, the new block's settings take the focus, so the keyboard carries on from there.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focusSettings) { return; }
+    focusSettings = false;
+    var field = document.querySelector("#block-settings form textarea, #block-settings form input:not([type=hidden]), " +
+                                       "#block-settings form select");
+    if (field) { field.focus(); }
+  });
+
+  document.addEventListener("htmx:responseError", function () {
+    // A failed drop leaves no empty slot behind.
+    var list = blockList();
+    var slot = list ? list.querySelector(".block-slot") : null;
+    if (slot) { slot.remove(); }
+  });
+
+  // A palette button dropped on the canvas: a slot marks the spot, and the button's own request
+  // (the same as a click) fills it. The original button goes back to the palette in place of
+  // SortableJS's copy, which would lack htmx's handlers.
+  function insertAt(event) {
+    var button = event.item;
+    var url = button.getAttribute("hx-get");
+    var slot = document.createElement("li");
+    slot.className = "block-slot";
+    slot.setAttribute("aria-hidden", "true");
+    button.replaceWith(slot);
+    if (event.clone && event.clone.parentNode) { event.clone.replaceWith(button); }
+    window.htmx.ajax("GET", url, { target: "#blocks", swap: "beforeend" });
+  }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.elt.id === "page-form") { dirty = false; }
@@ -128,13 +167,24 @@
 
   function start() {
     var list = blockList();
+    var palette = document.querySelector("[data-insert-palette]");
     if (list && window.Sortable) {
       window.Sortable.create(list, {
+        group: { name: "blocks", pull: false, put: true },
         handle: ".block-handle",
         draggable: ".block",
         animation: 150,
         ghostClass: "block-ghost",
+        onAdd: insertAt,
         onEnd: function (event) { dirty = true; selectBlock(event.item); }
+      });
+    }
+    if (list && palette && window.Sortable && window.htmx) {
+      window.Sortable.create(palette, {
+        group: { name: "blocks", pull: "clone", put: false },
+        sort: false,
+        draggable: "[data-insert]",
+        ghostClass: "block-ghost"
       });
     }
   }

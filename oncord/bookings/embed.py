@@ -1,25 +1,28 @@
-"""Cliniko's "Code to embed in your website": parsed, validated, and reduced to a few values.
+"""Cliniko's "Code to embed in your website": whatever was pasted, reduced to one booking widget.
 
-Cliniko's code is an ``<iframe>`` on the clinic's bookings host plus an inline ``<script>`` that
-resizes it. We keep neither as HTML: the iframe's address, height, id and payment permission
-are extracted and checked, the script is only checked to be Cliniko's resize listener, and
-anything else is refused with a message naming the problem. Pages render a fresh iframe from
-the stored values, and the resize listener is our own static file, so the public page's
-Content-Security-Policy needs no inline script.
+Liberal in what is read, strict in what is rendered. Staff paste Cliniko's iframe with its
+resize script, often changed on the way: wrapped in a ``<div>``, re-quoted, attributes
+reordered, another resize script. We look for Cliniko's booking iframe anywhere in the paste
+and keep only a few checked values (the bookings address on the clinic's own Cliniko account,
+a height, Cliniko's element id, the payment permission); every script and wrapper is dropped,
+because pages render a fresh iframe from those values and ship their own resize listener
+(``static/cliniko-embed.js``), so the public page's Content-Security-Policy needs no inline
+script. Pasted HTML is never stored or rendered, so a browser reading the paste differently
+from ``html.parser`` cannot smuggle anything onto the page.
 
-Two independent parsers must agree: Python's ``html.parser`` (for precise messages) and nh3,
-the ammonia sanitiser (html5ever, a browser-grade parser), run with an iframe-only allow-list.
+Refused: a paste with no such iframe (staff are told what to copy from Cliniko), an address
+that is not the clinic's Cliniko bookings host (javascript:, data:, other hosts, another
+clinic's account, see ``oncord.bookings.urls``), and an iframe that was tampered with to run
+code (event handlers, srcdoc, two addresses): that code was not Cliniko's.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
-
-import nh3
 
 from oncord.bookings.urls import (
     Account,
@@ -29,55 +32,23 @@ from oncord.bookings.urls import (
     parse_bookings_url,
 )
 
-MAX_CODE_LENGTH = 10_000
+MAX_CODE_LENGTH = 20_000
 DEFAULT_HEIGHT = 1000
 MIN_HEIGHT, MAX_HEIGHT = 200, 10_000
 IFRAME_TITLE = "Online bookings"
-COPY_AGAIN = "Copy the code again from Cliniko (Settings → Online bookings) and paste it unchanged."
-
-IFRAME_ATTRIBUTES = frozenset(
-    {"id", "src", "frameborder", "scrolling", "width", "height", "style", "allow", "title", "loading"}
-)
-SCRIPT_ATTRIBUTES = frozenset({"type"})
+IFRAME_CLASS = "cliniko-bookings"
+WHERE_TO_COPY = ("In Cliniko, open Settings → Online bookings and copy the whole “Code to embed in your "
+                 "website”, then paste it here.")
 
 _ELEMENT_ID = re.compile(r"cliniko-[0-9]{1,12}", re.ASCII)
-_WIDTH = re.compile(r"[0-9]{1,4}(?:%|px)?", re.ASCII)
-_HEIGHT = re.compile(r"([0-9]{1,5})(?:px)?", re.ASCII)
-_STYLE_PROPERTIES = {
-    "pointer-events": re.compile(r"auto|none"),
-    "border": re.compile(r"0|none|0px"),
-    "width": re.compile(r"[0-9]{1,4}(?:%|px)"),
-    "max-width": re.compile(r"[0-9]{1,4}(?:%|px)"),
-    "height": re.compile(r"[0-9]{1,5}px"),
-    "min-height": re.compile(r"[0-9]{1,5}px"),
-    "display": re.compile(r"block"),
-}
-
-# The resize listener Cliniko ships, and the harmless variations sites make of it, use only these
-# names and strings. Anything else (fetch, eval, location, cookies, other strings) is refused.
-_SCRIPT_NAMES = frozenset(
-    {
-        "window", "addEventListener", "function", "handleIFrameMessage", "e", "event", "evt",
-        "var", "let", "const", "clinikoBookings", "iframe", "height", "document", "getElementById",
-        "typeof", "data", "if", "return", "search", "indexOf", "includes", "split", "Number",
-        "parseInt", "style", "scrollIntoView", "true", "false", "isNaN",
-    }
-)
-_SCRIPT_STRINGS = frozenset(
-    {"message", "string", "cliniko-bookings-resize", "cliniko-bookings-page", ":", "px"}
-)
-_SCRIPT_TOKEN = re.compile(
-    r"""(?P<space>\s+)
-      |(?P<string>'[^'\\\n]*'|"[^"\\\n]*")
-      |(?P<number>[0-9]+)
-      |(?P<name>[A-Za-z_$][A-Za-z0-9_$]*)
-      |(?P<punct>===|!==|==|!=|&&|\|\||>=|<=|[-+(){}\[\];,.:?!<>=])""",
-    re.VERBOSE | re.ASCII,
-)
+_PIXELS = re.compile(r"\s*([0-9]{1,6})(?:\.[0-9]*)?\s*(?:px)?\s*", re.ASCII)
+_STYLE_HEIGHT = re.compile(r"(?:^|;)\s*(?:min-)?height\s*:\s*([0-9]{1,6})(?:\.[0-9]*)?px", re.ASCII | re.I)
+_PRESELECTS = (("business_id", "business"), ("practitioner_id", "practitioner"),
+               ("appointment_type_id", "appointment type"))
 
 
 class InvalidEmbed(BookingsValidationError):
-    """Embed code refused; the message names the problem."""
+    """Embed code refused; the message names the problem and what to do."""
 
 
 @dataclass(frozen=True)
@@ -100,16 +71,21 @@ class BookingEmbed:
         return self.url.origin
 
     def iframe_attributes(self) -> list[tuple[str, str]]:
-        """The attributes of the iframe we render, in order; all values already validated."""
-        attributes = [("id", self.element_id)] if self.element_id else []
-        attributes += [("src", self.src), ("title", IFRAME_TITLE), ("width", "100%"),
-                       ("height", str(self.height))]
+        """The attributes of the iframe we render, in order; all values already validated.
+
+        No width attribute: public.css makes the frame as wide as the page, which a fixed
+        attribute from a pasted copy could not.
+        """
+        attributes = [("class", IFRAME_CLASS)]
+        if self.element_id:
+            attributes.append(("id", self.element_id))
+        attributes += [("src", self.src), ("title", IFRAME_TITLE), ("height", str(self.height))]
         if self.allow_payment:
             attributes.append(("allow", "payment"))
         return attributes
 
     def canonical_code(self) -> str:
-        """The embed code as we render it (shown in the editor); it parses back to this embed."""
+        """The one iframe pages render (and the editor shows); it reads back to this embed."""
         attributes = " ".join(f'{name}="{html.escape(value)}"' for name, value in self.iframe_attributes())
         return f"<iframe {attributes}></iframe>"
 
@@ -138,257 +114,151 @@ class BookingEmbed:
                    allow_payment=data.get("allow_payment") is True)
 
 
-@dataclass
-class _Element:
-    tag: str
-    attributes: list[tuple[str, str | None]]
-    text: list[str] = field(default_factory=list)
-    closed: bool = False
+@dataclass(frozen=True)
+class EmbedReading:
+    """The booking widget found in a paste, and one sentence telling staff what was kept."""
+
+    embed: BookingEmbed
+    kept: str
+
+    @property
+    def iframe(self) -> str:
+        """The canonical iframe that replaces whatever was pasted."""
+        return self.embed.canonical_code()
 
 
-class _Reader(HTMLParser):
-    """Records the snippet's structure; refuses anything but elements, text and their ends."""
+class _Finder(HTMLParser):
+    """Collects every iframe's attributes and the names of the other elements (to be dropped).
+
+    Script and style contents are text to html.parser, so an iframe written inside a script is
+    not an iframe, just as in a browser.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.elements: list[_Element] = []
-        self.open: _Element | None = None
-        self.stray_text: list[str] = []
+        self.iframes: list[list[tuple[str, str | None]]] = []
+        self.others: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ("iframe", "script"):
-            raise InvalidEmbed(f"The code contains a <{tag}> element. Only Cliniko's <iframe> and its "
-                               f"<script> are allowed. {COPY_AGAIN}")
-        if self.open is not None:
-            raise InvalidEmbed(f"The code has a <{tag}> inside the <{self.open.tag}>; Cliniko's code never "
-                               f"nests them. {COPY_AGAIN}")
-        element = _Element(tag, attrs)
-        self.elements.append(element)
-        self.open = element
+        if tag == "iframe":
+            self.iframes.append(attrs)
+        elif tag not in self.others:
+            self.others.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
-        raise InvalidEmbed(f"The <{tag}> is written as self-closing (<{tag} … />), which HTML ignores. "
-                           f"{COPY_AGAIN}")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.open is None or self.open.tag != tag:
-            raise InvalidEmbed(f"The code has a stray </{tag}>. {COPY_AGAIN}")
-        self.open.closed = True
-        self.open = None
-
-    def handle_data(self, data: str) -> None:
-        if self.open is not None:
-            self.open.text.append(data)
-        elif data.strip():
-            self.stray_text.append(data.strip())
-
-    def handle_comment(self, data: str) -> None:
-        raise InvalidEmbed(f"The code contains an HTML comment (<!-- … -->). Remove it. {COPY_AGAIN}")
-
-    def handle_decl(self, decl: str) -> None:
-        raise InvalidEmbed(f"The code contains a declaration (<!{decl[:20]}…>). {COPY_AGAIN}")
-
-    def unknown_decl(self, data: str) -> None:
-        raise InvalidEmbed(f"The code contains a <![…]> section. {COPY_AGAIN}")
-
-    def handle_pi(self, data: str) -> None:
-        raise InvalidEmbed(f"The code contains a processing instruction (<?…>). {COPY_AGAIN}")
 
 
-def parse_embed_code(code: str, *, allowed_accounts: frozenset[Account] | None = None) -> BookingEmbed:
-    """Validate Cliniko's embed code and return what to keep of it, or raise InvalidEmbed.
+class _NotTheWidget(Exception):
+    """An iframe that is not Cliniko's booking widget (the paste may still hold the real one)."""
+
+
+def read_embed_code(pasted: str, *, allowed_accounts: frozenset[Account] | None = None) -> EmbedReading:
+    """Find Cliniko's booking iframe in what staff pasted and reduce it to the canonical widget.
 
     `allowed_accounts` is the allow-list of Cliniko accounts the clinic books with (from the
     bookings address setting and the connected account); None accepts any Cliniko account.
+    Raises InvalidEmbed when there is no such iframe, or when one was altered to run code.
     """
-    code = (code or "").strip()
+    code = (pasted or "").strip()
     if not code:
-        raise InvalidEmbed("Paste the code Cliniko gives under Settings → Online bookings → "
-                           "“Code to embed in your website”.")
+        raise InvalidEmbed(f"Nothing was pasted. {WHERE_TO_COPY}")
     if len(code) > MAX_CODE_LENGTH:
-        raise InvalidEmbed(f"That is far longer than Cliniko's embed code. {COPY_AGAIN}")
-    if "<" not in code:
+        raise InvalidEmbed(f"That is far longer than Cliniko's embed code. {WHERE_TO_COPY}")
+    finder = _find(code)
+    if not finder.iframes and "&lt;iframe" in code.lower():
+        # Copied from a page that shows the code as text (a help article, an e-mail).
+        finder = _find(html.unescape(code))
+    widgets: list[BookingEmbed] = []
+    refusals: list[str] = []
+    for attributes in finder.iframes:
+        try:
+            widget = _read_iframe(attributes, allowed_accounts)
+        except _NotTheWidget as exc:
+            refusals.append(str(exc))
+            continue
+        if widget not in widgets:
+            widgets.append(widget)
+    if len(widgets) > 1:
+        hosts = ", ".join(widget.src for widget in widgets)
+        raise InvalidEmbed(f"The code holds {len(widgets)} different booking widgets ({hosts}). Use one "
+                           "booking widget block for each, and paste each widget's code into its own block.")
+    if not widgets:
+        if refusals:
+            raise InvalidEmbed(f"{refusals[0]} {WHERE_TO_COPY}")
         if code.lower().startswith(("http://", "https://")):
-            raise InvalidEmbed("That is a web address, not embed code. Paste the whole “Code to embed in "
-                               "your website” from Cliniko, or use a Button block to link to the address.")
-        raise InvalidEmbed(f"That is not Cliniko's embed code (it has no <iframe>). {COPY_AGAIN}")
-    bad = next((ch for ch in code if ord(ch) < 32 and ch not in "\t\n\r"), None)
-    if bad is not None:
-        raise InvalidEmbed(f"The code contains an invisible control character (U+{ord(bad):04X}). "
-                           f"{COPY_AGAIN}")
-    reader = _Reader()
-    reader.feed(code)
-    reader.close()
-    if reader.stray_text and reader.stray_text[0].startswith("<"):
-        raise InvalidEmbed(f"The code breaks off in the middle of a tag: part of it is missing. {COPY_AGAIN}")
-    if reader.stray_text:
-        raise InvalidEmbed("The code has text outside Cliniko's iframe and script: "
-                           f"“{reader.stray_text[0][:40]}”. {COPY_AGAIN}")
-    iframes = [e for e in reader.elements if e.tag == "iframe"]
-    scripts = [e for e in reader.elements if e.tag == "script"]
-    if not iframes:
-        raise InvalidEmbed(f"The code has no <iframe>, so it is not Cliniko's booking widget. {COPY_AGAIN}")
-    if len(iframes) > 1:
-        raise InvalidEmbed("The code has more than one <iframe>. Use one booking widget block per widget.")
-    if len(scripts) > 1:
-        raise InvalidEmbed(f"The code has more than one <script>; Cliniko's has one. {COPY_AGAIN}")
-    for element in reader.elements:
-        if not element.closed:
-            raise InvalidEmbed(f"The <{element.tag}> is not closed (no </{element.tag}>): part of the code "
-                               f"is missing. {COPY_AGAIN}")
-    iframe = iframes[0]
-    if "".join(iframe.text).strip():
-        raise InvalidEmbed(f"The <iframe> has content between its tags; Cliniko's has none. {COPY_AGAIN}")
-    embed = _read_iframe(iframe.attributes, allowed_accounts)
-    if scripts:
-        _check_script(scripts[0], embed.element_id)
-    _cross_check_with_nh3(code, embed)
-    return embed
+            raise InvalidEmbed(f"That is a web address, not the embed code. {WHERE_TO_COPY} (To link to your "
+                               "bookings page instead, use a Button block.)")
+        raise InvalidEmbed(f"There is no Cliniko booking iframe in what was pasted. {WHERE_TO_COPY}")
+    widget = widgets[0]
+    return EmbedReading(embed=widget, kept=_kept_sentence(widget, finder.others, len(refusals)))
 
 
-def _attributes(element: _Element, allowed: frozenset[str]) -> dict[str, str]:
-    seen: dict[str, str] = {}
-    for name, value in element.attributes:
-        if name.startswith("on"):
-            raise InvalidEmbed(f"The <{element.tag}> has an event handler ({name}=…), which could run any "
-                               f"script. Cliniko's code has none. {COPY_AGAIN}")
-        if element.tag == "script" and name == "src":
-            raise InvalidEmbed("The <script> loads a file from elsewhere (src=…); Cliniko's script is "
-                               f"written out in full. {COPY_AGAIN}")
-        if name not in allowed:
-            raise InvalidEmbed(f"The <{element.tag}> has the attribute {name!r}, which Cliniko's code does "
-                               f"not use. {COPY_AGAIN}")
-        if name in seen:
-            raise InvalidEmbed(f"The <{element.tag}> sets {name} twice. {COPY_AGAIN}")
-        seen[name] = (value or "").strip()
-    return seen
+def parse_embed_code(code: str, *, allowed_accounts: frozenset[Account] | None = None) -> BookingEmbed:
+    """The booking widget in pasted code (read_embed_code without the sentence for staff)."""
+    return read_embed_code(code, allowed_accounts=allowed_accounts).embed
+
+
+def _find(code: str) -> _Finder:
+    finder = _Finder()
+    finder.feed(code)
+    finder.close()
+    return finder
 
 
 def _read_iframe(
-    raw: list[tuple[str, str | None]], allowed_accounts: frozenset[Account] | None
+    attributes: list[tuple[str, str | None]], allowed_accounts: frozenset[Account] | None
 ) -> BookingEmbed:
-    attributes = _attributes(_Element("iframe", raw), IFRAME_ATTRIBUTES)
-    src = attributes.get("src")
+    """One iframe's widget values; raises _NotTheWidget, or InvalidEmbed for code made to run."""
+    values: dict[str, str] = {}
+    for name, value in attributes:
+        if name.startswith("on"):
+            raise InvalidEmbed(f"The iframe has an event handler ({name}=…), which could run any script. "
+                               f"Cliniko's code has none, so this was changed after it left Cliniko. "
+                               f"{WHERE_TO_COPY}")
+        if name == "srcdoc":
+            raise InvalidEmbed("The iframe carries a page of its own (srcdoc=…) instead of loading Cliniko's "
+                               f"booking page. {WHERE_TO_COPY}")
+        if name in values and name == "src":
+            raise InvalidEmbed(f"The iframe sets its address (src) twice, so browsers may load either. "
+                               f"{WHERE_TO_COPY}")
+        values.setdefault(name, (value or "").strip())
+    src = values.get("src")
     if not src:
-        raise InvalidEmbed(f"The <iframe> has no src address. {COPY_AGAIN}")
+        raise _NotTheWidget("The iframe has no address (src), so it is not Cliniko's booking widget.")
     try:
         url = parse_bookings_url(src, purpose="embed", allowed_accounts=allowed_accounts)
     except InvalidBookingsUrl as exc:
-        raise InvalidEmbed(f"The iframe's address is refused: {exc}") from exc
-    element_id = attributes.get("id") or None
-    if element_id is not None and not _ELEMENT_ID.fullmatch(element_id):
-        raise InvalidEmbed(f"The iframe's id {element_id!r} is not Cliniko's (cliniko- and digits). "
-                           f"{COPY_AGAIN}")
-    height = DEFAULT_HEIGHT
-    if "height" in attributes:
-        match = _HEIGHT.fullmatch(attributes["height"])
-        if match is None:
-            raise InvalidEmbed(f"The iframe height {attributes['height']!r} is not a number of pixels.")
-        height = min(max(int(match[1]), MIN_HEIGHT), MAX_HEIGHT)
-    if "width" in attributes and not _WIDTH.fullmatch(attributes["width"]):
-        raise InvalidEmbed(f"The iframe width {attributes['width']!r} is not a percentage or pixels.")
-    _check_choice(attributes, "frameborder", {"0", "1", "no", "yes"})
-    _check_choice(attributes, "scrolling", {"auto", "yes", "no"})
-    _check_choice(attributes, "loading", {"lazy", "eager"})
-    title = attributes.get("title", "")
-    if any(ch in title for ch in "<>") or len(title) > 200:
-        raise InvalidEmbed("The iframe title must be plain text.")
-    allow_payment = False
-    if "allow" in attributes:
-        features = {f.strip() for f in re.split(r"[;\s]+", attributes["allow"]) if f.strip()}
-        if not features <= {"payment"}:
-            others = ", ".join(sorted(features - {"payment"}))
-            raise InvalidEmbed(f"The iframe asks for browser permissions ({others}); Cliniko's widget only "
-                               "needs payment.")
-        allow_payment = "payment" in features
-    if "style" in attributes:
-        _check_style(attributes["style"])
-    return BookingEmbed(url=url, height=height, element_id=element_id, allow_payment=allow_payment)
+        raise _NotTheWidget(f"The iframe's address is refused: {exc}") from exc
+    element_id = values.get("id") or None
+    features = {f.strip().lower() for f in re.split(r"[;\s]+", values.get("allow", "")) if f.strip()}
+    return BookingEmbed(url=url, height=_height(values), allow_payment="payment" in features,
+                        element_id=element_id if element_id and _ELEMENT_ID.fullmatch(element_id) else None)
 
 
-def _check_choice(attributes: dict[str, str], name: str, choices: set[str]) -> None:
-    if name in attributes and attributes[name].lower() not in choices:
-        allowed = ", ".join(sorted(choices))
-        raise InvalidEmbed(f"The iframe's {name} {attributes[name]!r} is not one of {allowed}.")
+def _height(values: dict[str, str]) -> int:
+    """The starting height in pixels: the height attribute, else the style's, else Cliniko's 1000."""
+    match = _PIXELS.fullmatch(values.get("height", ""))
+    if match is None:
+        match = _STYLE_HEIGHT.search(values.get("style", ""))
+    if match is None:
+        return DEFAULT_HEIGHT
+    return min(max(int(match[1]), MIN_HEIGHT), MAX_HEIGHT)
 
 
-def _check_style(style: str) -> None:
-    for declaration in style.split(";"):
-        if not declaration.strip():
-            continue
-        name, colon, value = declaration.partition(":")
-        name, value = name.strip().lower(), value.strip().lower()
-        pattern = _STYLE_PROPERTIES.get(name)
-        if not colon or pattern is None:
-            raise InvalidEmbed(f"The iframe's style sets {name or declaration.strip()!r}; only simple sizing "
-                               f"({', '.join(sorted(_STYLE_PROPERTIES))}) is allowed.")
-        if not pattern.fullmatch(value):
-            raise InvalidEmbed(f"The iframe's style gives {name} the value {value!r}, which is not allowed.")
-
-
-def _check_script(script: _Element, element_id: str | None) -> None:
-    attributes = _attributes(script, SCRIPT_ATTRIBUTES)
-    if attributes.get("type", "text/javascript").lower() not in ("text/javascript", "application/javascript"):
-        raise InvalidEmbed(f"The <script> has type {attributes['type']!r}; Cliniko's is text/javascript.")
-    source = "".join(script.text)
-    allowed_strings = _SCRIPT_STRINGS | ({element_id} if element_id else set())
-    position, strings, names = 0, set(), set()
-    while position < len(source):
-        match = _SCRIPT_TOKEN.match(source, position)
-        if match is None:
-            near = source[position:position + 30].strip()
-            raise InvalidEmbed(f"The <script> is not Cliniko's resize script: it contains "
-                               f"{source[position]!r} (near “{near}”). {COPY_AGAIN}")
-        position = match.end()
-        if match["name"]:
-            if match["name"] not in _SCRIPT_NAMES:
-                raise InvalidEmbed(f"The <script> is not Cliniko's resize script: it uses {match['name']!r}. "
-                                   f"{COPY_AGAIN}")
-            names.add(match["name"])
-        elif match["string"]:
-            value = match["string"][1:-1]
-            if value not in allowed_strings:
-                raise InvalidEmbed(f"The <script> is not Cliniko's resize script: it contains the text "
-                                   f"{value[:40]!r}. {COPY_AGAIN}")
-            strings.add(value)
-    if "cliniko-bookings-resize" not in strings or "addEventListener" not in names:
-        raise InvalidEmbed(f"The <script> is not Cliniko's resize script. {COPY_AGAIN}")
-
-
-def _cross_check_with_nh3(code: str, embed: BookingEmbed) -> None:
-    """Let html5ever read the code too; if it sees a different iframe, the HTML is ambiguous."""
-    expected_src = None
-
-    def record_src(_tag: str, attribute: str, value: str) -> str:
-        nonlocal expected_src
-        if attribute == "src":
-            expected_src = value
-        return value
-
-    cleaned = nh3.clean(
-        code,
-        tags={"iframe"},
-        clean_content_tags={"script"},
-        attributes={"iframe": set(IFRAME_ATTRIBUTES)},
-        attribute_filter=record_src,
-        url_schemes={"https"},
-        strip_comments=True,
-        link_rel=None,
-    )
-    reader = _Reader()
-    try:
-        reader.feed(cleaned)
-        reader.close()
-    except InvalidEmbed:
-        reader.elements = []
-    iframes = [e for e in reader.elements if e.tag == "iframe"]
-    ambiguous = InvalidEmbed(f"The code is malformed HTML that browsers could read differently. {COPY_AGAIN}")
-    if reader.stray_text or len(iframes) != 1 or expected_src is None:
-        raise ambiguous
-    try:
-        seen = parse_bookings_url(expected_src, purpose="embed")
-    except InvalidBookingsUrl as exc:
-        raise ambiguous from exc
-    if seen != embed.url:
-        raise ambiguous
+def _kept_sentence(widget: BookingEmbed, others: list[str], other_iframes: int) -> str:
+    """One sentence: which widget was kept, and what was left out of the paste."""
+    details = [f"{label} {value}" for name, label in _PRESELECTS if (value := getattr(widget.url, name))]
+    if widget.allow_payment:
+        details.append("online payments allowed")
+    kept = f"Kept Cliniko's booking widget for {widget.url.host}"
+    if details:
+        kept += f" ({', '.join(details)})"
+    dropped = [f"<{tag}>" for tag in sorted(others, key=lambda tag: (tag != "script", tag))]
+    if other_iframes:
+        dropped.append("1 other iframe" if other_iframes == 1 else f"{other_iframes} other iframes")
+    if not dropped:
+        return kept + "."
+    listed = dropped[0] if len(dropped) == 1 else ", ".join(dropped[:-1]) + " and " + dropped[-1]
+    reason = "; this page resizes the widget itself" if "script" in others else ""
+    return f"{kept} and left out the {listed}{reason}."

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -33,9 +35,20 @@ from oncord.bookings.blocks import (
     check_link,
     clean_text,
 )
-from oncord.bookings.embed import MAX_CODE_LENGTH, BookingEmbed, parse_embed_code
+from oncord.bookings.embed import MAX_CODE_LENGTH, BookingEmbed, read_embed_code
 from oncord.bookings.pages import MAX_SLUG, MAX_TITLE, check_slug
 from oncord.bookings.urls import Account, BookingsUrl, BookingsValidationError, parse_bookings_url
+from oncord.clinic_profile import (
+    MAX_ADDRESS,
+    MAX_PHONE,
+    MAX_PRIVACY_URL,
+    InvalidClinicDetail,
+    Logo,
+    check_address,
+    check_phone,
+    check_privacy_url,
+    read_logo,
+)
 from oncord.forms import choices
 
 
@@ -84,6 +97,8 @@ class BlockSettingsForm(FlaskForm):
 
     kind: ClassVar[str]
     block_id = HiddenField()
+    # What Apply tells staff beyond "applied", e.g. what was kept of pasted embed code.
+    applied_note: str | None = None
 
     def __init__(self, *args: Any, allowed_accounts: frozenset[Account] | None = None,
                  bookings: BookingsUrl | None = None, **kwargs: Any) -> None:
@@ -170,7 +185,7 @@ class ButtonSettingsForm(BlockSettingsForm):
 
 
 class EmbedSettingsForm(BlockSettingsForm):
-    """Cliniko's embed code, pasted; it is validated and reduced to the widget's values."""
+    """Cliniko's embed code, pasted in whatever form; reduced to the one canonical booking widget."""
 
     kind = "embed"
     code = TextAreaField("Cliniko's embed code", render_kw={"rows": 10, "spellcheck": "false",
@@ -178,11 +193,12 @@ class EmbedSettingsForm(BlockSettingsForm):
     embed: BookingEmbed | None = None
 
     def validate_code(self, field: Any) -> None:
-        """Cliniko's iframe (and resize script) only, on an allowed bookings host."""
+        """Cliniko's booking iframe, on an allowed bookings host, somewhere in the paste."""
         if len(field.data or "") > MAX_CODE_LENGTH * 2:
             raise ValidationError("That is far longer than Cliniko's embed code.")
         accounts = self.allowed_accounts
-        self.embed = _domain_check(lambda: parse_embed_code(field.data, allowed_accounts=accounts))
+        reading = _domain_check(lambda: read_embed_code(field.data, allowed_accounts=accounts))
+        self.embed, self.applied_note = reading.embed, reading.kept
 
     def block(self) -> Block:
         """The booking widget block."""
@@ -212,8 +228,16 @@ def settings_form_for(block: Block, **options: Any) -> BlockSettingsForm:
     return form
 
 
+def _detail_check(check: Any) -> Any:
+    """Run a clinic-detail validator; its message becomes the field's error."""
+    try:
+        return check()
+    except InvalidClinicDetail as exc:
+        raise ValidationError(str(exc)) from exc
+
+
 class OnlineBookingsForm(FlaskForm):
-    """The clinic's name on public pages and its Cliniko online bookings address (admins)."""
+    """The clinic as public pages show it (name, contact details, logo) and its Cliniko bookings address."""
 
     clinic_name = StringField("Clinic name", validators=[Optional(), Length(max=200)])
     bookings_url = StringField(
@@ -222,7 +246,43 @@ class OnlineBookingsForm(FlaskForm):
         render_kw={"spellcheck": "false", "autocomplete": "off",
                    "placeholder": "https://your-clinic.au1.cliniko.com/bookings"},
     )
+    address = TextAreaField("Street address", validators=[Optional(), Length(max=MAX_ADDRESS * 2)],
+                            render_kw={"rows": 3, "autocomplete": "street-address"})
+    phone = StringField("Phone", validators=[Optional(), Length(max=MAX_PHONE)],
+                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    privacy_url = StringField("Privacy policy", validators=[Optional(), Length(max=MAX_PRIVACY_URL)],
+                              render_kw={"spellcheck": "false", "autocomplete": "off",
+                                         "placeholder": "https://www.your-clinic.com.au/privacy"})
+    logo = FileField("Logo", render_kw={"accept": "image/png,image/jpeg,image/webp"})
+    remove_logo = BooleanField("Remove the logo")
     parsed_url: BookingsUrl | None = None
+    new_logo: Logo | None = None
+
+    def __init__(self, *args: Any, region: str = "AU", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.region = region
+
+    def validate_address(self, field: Any) -> None:
+        """A few lines of plain text."""
+        field.data = _detail_check(lambda: check_address(field.data))
+
+    def validate_phone(self, field: Any) -> None:
+        """A number patients can dial."""
+        field.data = _detail_check(lambda: check_phone(field.data, self.region))
+
+    def validate_privacy_url(self, field: Any) -> None:
+        """An https page or one of the clinic's pages."""
+        field.data = _detail_check(lambda: check_privacy_url(field.data))
+
+    def validate_logo(self, field: Any) -> None:
+        """A PNG, JPEG or WebP image within the size limit (checked by decoding it)."""
+        upload = field.data
+        if isinstance(upload, FileStorage) and upload.filename:
+            try:
+                data = upload.stream.read()  # at most the app's MAX_CONTENT_LENGTH; read_logo sizes it
+            finally:
+                upload.close()  # a big upload is spooled to a temporary file: release it now
+            self.new_logo = _detail_check(lambda: read_logo(data))
 
     def validate_bookings_url(self, field: Any) -> None:
         """An https address on a Cliniko bookings host."""

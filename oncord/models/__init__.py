@@ -7,7 +7,7 @@ from oncord.models.campaigns import Campaign, CampaignRecipient, CampaignState, 
 from oncord.models.cliniko_connection import ClinikoConnection, SyncCursor
 from oncord.models.contacts import ConsentChange, ConsentSource, Contact, MarketingStatus
 from oncord.models.messaging import FrequencySlot, MessagingSettings, OutboxMessage
-from oncord.models.pages import ClinicSettings, Page
+from oncord.models.pages import ClinicLogo, ClinicSettings, Page
 from oncord.models.patient_changes import ChangeStatus, PatientChange
 from oncord.models.sync_runs import SyncRun, SyncRunStatus
 from oncord.models.users import Role, StaffSession, User
@@ -25,6 +25,7 @@ __all__ = [
     "CampaignState",
     "ChangeStatus",
     "Channel",
+    "ClinicLogo",
     "ClinicSettings",
     "ClinikoConnection",
     "ConsentChange",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncord.db import Base
@@ -41,4 +41,28 @@ class ClinicSettings(Base):
     clinic_name: Mapped[str | None] = mapped_column(String(200))
     # The canonical address rebuilt from validated parts (oncord.bookings.urls).
     bookings_url: Mapped[str | None] = mapped_column(String(2000))
+    # The clinic's contact details for public pages and designed e-mails (oncord.clinic_profile).
+    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    privacy_url: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime]
+
+
+class ClinicLogo(Base):
+    """The clinic's logo, one row (id 1): a checked PNG, JPEG or WebP (oncord.clinic_profile).
+
+    A table of its own so that reading the clinic settings, which every public page does, never
+    loads the image.
+    """
+
+    __tablename__ = "clinic_logos"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    media_type: Mapped[str] = mapped_column(String(40))
+    # SHA-256 of data: the ETag, and the version in the logo's address that lets caches keep it.
+    digest: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
     updated_at: Mapped[datetime]

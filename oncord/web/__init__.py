@@ -8,6 +8,7 @@ from oncord.web import (
     auth,
     automations,
     campaigns,
+    clinic,
     contacts,
     dashboard,
     errors,
@@ -42,5 +43,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(online_bookings.bp)
+    app.register_blueprint(clinic.bp)
     # Last, and only /<slug>: every other route wins over it, and its slugs avoid their prefixes.
     app.register_blueprint(public.bp)

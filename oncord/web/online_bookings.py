@@ -1,4 +1,5 @@
-"""Settings → Online bookings (admins): the clinic's name and Cliniko bookings address, with snippets."""
+"""Settings → Online bookings (admins): the clinic as public pages show it, its Cliniko bookings address,
+and the Book Now snippets."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from werkzeug.wrappers import Response
 from oncord.bookings.settings import bookings_url, clinic_settings, update_clinic_settings
 from oncord.bookings.snippets import BUTTON_LABEL, LINK_TEXT, button_snippet, link_snippet
 from oncord.bookings.urls import account_of
-from oncord.context import clock
+from oncord.clinic_profile import clinic_profile, remove_logo, store_logo, update_clinic_details
+from oncord.context import clock, settings
 from oncord.db import get_session
 from oncord.forms.pages import OnlineBookingsForm
 from oncord.integration import active_connection
@@ -33,6 +35,7 @@ def _context(session: Session, form: OnlineBookingsForm) -> dict[str, Any]:
         "url": url,
         "suggestion": suggestion,
         "connection": connection,
+        "profile": clinic_profile(session),
         "button_label": BUTTON_LABEL,
         "link_text": LINK_TEXT,
         "button_html": button_snippet(url) if url else None,
@@ -45,20 +48,28 @@ def index() -> Response:
     """The form, and (once an address is saved) the Book Now button and link with their HTML."""
     db = get_session()
     row = clinic_settings(db)
-    form = OnlineBookingsForm(data={"clinic_name": row.clinic_name or "",
-                                    "bookings_url": row.bookings_url or ""})
+    stored = {"clinic_name": row.clinic_name, "bookings_url": row.bookings_url, "address": row.address,
+              "phone": row.phone, "privacy_url": row.privacy_url}
+    form = OnlineBookingsForm(data={name: value or "" for name, value in stored.items()},
+                              region=settings().sms_default_region)
     return render_page("online_bookings/page.html", "online_bookings/_form.html", **_context(db, form))
 
 
 @bp.post("/")
 def save() -> Response:
-    """Store a validated address (or clear it); public pages pick the change up at once."""
+    """Store the validated details, logo and address (or clear them); public pages show them at once."""
     db = get_session()
-    form = OnlineBookingsForm()
+    form = OnlineBookingsForm(region=settings().sms_default_region)
     if not form.validate():
         return render_page("online_bookings/page.html", "online_bookings/_form.html", status=422,
                            **_context(db, form))
     update_clinic_settings(db, clinic_name=form.clinic_name.data, bookings_url=form.parsed_url, clock=clock())
+    update_clinic_details(db, address=form.address.data, phone=form.phone.data,
+                          privacy_url=form.privacy_url.data, clock=clock())
+    if form.new_logo is not None:
+        store_logo(db, form.new_logo, clock=clock())
+    elif form.remove_logo.data:
+        remove_logo(db)
     db.commit()
     page_cache().invalidate()
     if form.parsed_url is None:

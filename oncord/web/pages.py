@@ -220,4 +220,4 @@ def apply_block() -> Response:
         return render_fragment("pages/_settings.html", form=form, status=422, **_common(db))
     block = form.block()
     return render_fragment("pages/_applied.html", block=block, form=settings_form_for(block, **options),
-                           applied=True, **_common(db))
+                           applied=True, applied_note=form.applied_note, **_common(db))

@@ -11,6 +11,7 @@ from oncord.bookings.cache import PublicPageCache, RenderedPage, cache_client
 from oncord.bookings.csp import public_page_csp, public_page_permissions
 from oncord.bookings.pages import is_slug_shaped, published_page, reserved_slugs
 from oncord.bookings.settings import bookings_url, clinic_name
+from oncord.clinic_profile import clinic_profile
 from oncord.context import settings
 from oncord.db import get_session
 from oncord.models import Page
@@ -54,7 +55,7 @@ def render_public_page(session: Session, page: Page, *, preview: bool = False) -
         page=page,
         blocks=blocks,
         bookings=bookings_url(session),
-        clinic_name=clinic_name(session),
+        clinic=clinic_profile(session),
         has_embed=bool(embeds),
         preview=preview,
     )

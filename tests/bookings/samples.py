@@ -45,3 +45,31 @@ def make_page(session, clock, *, slug: str = "book-now", title: str = "Book now"
     session.add(page)
     session.flush()
     return page
+
+
+# How Cliniko's code arrives after passing through website builders and staff's hands. Each
+# reads as the same widget: CANONICAL (plus allow="payment" for the last one).
+CANONICAL = (f'<iframe class="cliniko-bookings" id="{ELEMENT_ID}" src="{SRC}" title="Online bookings" '
+             'height="1000"></iframe>')
+CANONICAL_WITH_PAYMENT = CANONICAL.replace('height="1000">', 'height="1000" allow="payment">')
+OTHER_RESIZE_SCRIPT = f"""<script>
+window.addEventListener("message", function (evt) {{
+  var ifrm = document.getElementById("{ELEMENT_ID}");
+  if (evt.data && String(evt.data).indexOf("cliniko-bookings-resize") === 0) {{
+    ifrm.style.height = evt.data.split(":")[1] + "px";
+  }}
+}}, false);
+</script>"""
+VARIANTS = {
+    "documented": DOCUMENTED_CODE,
+    "wrapped-in-a-div": f'<div class="cliniko-booking" style="max-width:900px">\n{DOCUMENTED_CODE}\n</div>',
+    "double-quotes": DOCUMENTED_CODE.replace("'", '"'),
+    "reordered-attributes": (f'<iframe height="1000" width="100%" style="pointer-events: auto;" '
+                             f'scrolling="auto" frameborder="0" src="{SRC}" id="{ELEMENT_ID}"></iframe>\n'
+                             + SCRIPT),
+    "a-different-resize-script": IFRAME + "\n" + OTHER_RESIZE_SCRIPT,
+    "builder-markup": (f'<!-- wp:html -->\n<figure class="wp-block-embed"><div>{IFRAME}</div></figure>\n'
+                       f'<p>&nbsp;</p>\n{SCRIPT}\n<!-- /wp:html -->'),
+    "shown-as-text": IFRAME.replace("<", "&lt;").replace(">", "&gt;"),
+}
+PAYMENT_VARIANT = IFRAME.replace("<iframe ", '<iframe allow="payment" ') + SCRIPT

