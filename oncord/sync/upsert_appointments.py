@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncord.db import table_of
-from oncord.models import ActivityEvent, Appointment, Contact
+from oncord.models import ActivityEvent, Appointment, AppointmentKind, Contact
 from oncord.sync.activity import appointment_event_rows, record_appointment_events
 from oncord.sync.bulk import can_copy, copy_new_rows, insert_returning_ids, update_by_id
 from oncord.sync.reference import ReferenceIds
@@ -30,7 +30,7 @@ def upsert_appointments(
         row.cliniko_id: row
         for row in session.execute(
             select(table.c.id, table.c.cliniko_id, table.c.cliniko_updated_at, table.c.contact_id).where(
-                table.c.cliniko_id.in_(by_id)
+                table.c.kind == AppointmentKind.INDIVIDUAL.value, table.c.cliniko_id.in_(by_id)
             )
         )
     }

@@ -71,6 +71,8 @@ def feed_text(item: FeedItem) -> str:
     what = "appointment"
     if appointment is not None:
         kind = appointment.appointment_type.name if appointment.appointment_type else "Appointment"
+        if appointment.is_class:
+            kind += " class"
         who = f" with {appointment.practitioner.display_name}" if appointment.practitioner else ""
         what = f"{kind}{who}"
     texts = {
