@@ -139,7 +139,9 @@ class SandboxStore:
         self.attendees = AttendeeTable(
             IdCodec(ATTENDEE_BASE, seed), self.appointments, self.groups, self.patients
         )
-        seed_weekly_class(self.groups, self.attendees, self.patients, anchor, seed)
+        if len(self.appointments):
+            # Only an account with booking history has a class; appointments=0 means a blank diary.
+            seed_weekly_class(self.groups, self.attendees, self.patients, anchor, seed)
         self.tables: dict[str, Table] = {
             "patients": self.patients,
             "individual_appointments": self.appointments,
