@@ -189,7 +189,10 @@ class AttendeeTable:
             columns[name] = Column(get=self._getter(name))
         self.view = TableView(
             size=self.__len__, columns=columns,
-            sort_keys={"created_at": None, "id": None, "updated_at": self._getter("updated_at")},
+            # Interleaved rows are not in creation order, so created_at sorts by the timestamp.
+            sort_keys={
+                "created_at": self._created_order, "id": None, "updated_at": self._getter("updated_at")
+            },
         )
 
     def __len__(self) -> int:
@@ -216,6 +219,10 @@ class AttendeeTable:
             return self._state(i)[name]
 
         return get
+
+    def _created_order(self, i: int) -> tuple[int, int]:
+        created = self._getter("created_at")(i)
+        return (0 if created is None else created, self.codec.encode(i))
 
     def of_group(self, group: int) -> list[dict[str, Any]]:
         """The attendee rows of class `group`."""
