@@ -78,3 +78,31 @@ def test_class_attendee_who_did_not_arrive_gets_one_follow_up(
 
     assert [m.to for m in fake_twilio.received] == ["+61412345678"]
     assert fake_twilio.received[0].body.startswith("Hi Chloe, we missed you at ")
+
+
+def test_a_stale_pull_rereads_the_attendee_before_the_reminder_goes(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, smtp_sink
+) -> None:
+    """After a pull long ago the sender asks Cliniko for each attendee: the one still booked gets the
+    reminder, the one cancelled since gets nothing."""
+    kept, gone = make_patient("Eve"), make_patient("Finn")
+    pull()
+    automation = make_automation(db_session, clock, send_sms=False)
+    db_session.commit()
+    starts = clock.now() + timedelta(days=2, hours=1)
+    group = sandbox.store.add_group_appointment(starts_at=iso(starts))
+    attendees = [
+        sandbox.store.add_attendee(group_appointment_id=group, patient_id=p.cliniko_id) for p in (kept, gone)
+    ]
+    pull()
+    clock.set(starts - timedelta(hours=24) + timedelta(seconds=30))
+    sandbox.store.cancel_attendee(attendees[1], reason=30)
+    sandbox.store.reset_requests()
+    dispatch()
+    dispatch()
+
+    assert [m.rcpt_tos for m in smtp_sink.received] == [(kept.email,)]
+    asked = {r["path"].rsplit("/", 1)[1] for r in sandbox.store.request_log() if "/attendees/" in r["path"]}
+    assert asked == set(attendees)
+    states = {r.contact_id: r.state for r in sends(db_session, automation_id=automation.id)}
+    assert states == {contact_of(db_session, kept).id: "sent", contact_of(db_session, gone).id: "skipped"}
