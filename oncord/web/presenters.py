@@ -43,7 +43,8 @@ def run_lines(run: SyncRun) -> list[str]:
         if not isinstance(tally, dict) or not tally.get("fetched"):
             continue
         parts = [f"{tally.get('fetched', 0):,} read"]
-        for key, word in (("created", "new"), ("updated", "updated"), ("skipped", "skipped")):
+        for key, word in (("created", "new"), ("updated", "updated"), ("skipped", "skipped"),
+                          ("ignored", "of individual appointments, already read")):
             if tally.get(key):
                 parts.append(f"{tally[key]:,} {word}")
         lines.append(f"{resource_label(name).capitalize()}: {', '.join(parts)}")

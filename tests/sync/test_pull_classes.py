@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from oncord.campaigns.audience import AppointmentCondition, Audience, Period, audience_clauses
 from oncord.models import Appointment, AppointmentType, Contact, GroupAppointment, Practitioner, User
+from oncord.web.presenters import run_lines
 from tests.factories import PASSWORD, make_user
 from tests.sync.helpers import all_appointments, all_attendees, all_group_appointments, booking_id
 
@@ -73,6 +74,8 @@ def test_seeded_class_attendances_are_stored_with_their_class_and_outcome(pull, 
     assert outcomes == {"arrived", "did_not_arrive", "cancelled", "booked"}
     # The listing's attendees of individual appointments are read and left alone.
     assert run.counts["attendees"]["ignored"] == len(attendees) - len(of_classes)
+    line = next(line for line in run_lines(run) if line.startswith("Class attendees:"))
+    assert f"{len(of_classes)} new" in line and "of individual appointments, already read" in line
     assert run.counts["group_appointments"]["created"] == len(classes)
 
 
