@@ -84,7 +84,6 @@ RESOURCES: dict[str, Resource] = {
 _FOLLOWERS: dict[str, tuple[str, ...]] = {
     "individual_appointments": ("attendees",),
     "attendees": ("group_appointments",),
-    "patients": ("attendees",),
 }
 
 

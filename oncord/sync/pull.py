@@ -124,7 +124,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("group_appointments", "classes", lambda c, since: c.iter_group_appointments(updated_since=since),
              payloads.parse_group_appointment, _store_group_appointments, True),
     Resource("attendees", "class attendees", lambda c, since: c.iter_attendees(updated_since=since),
-             payloads.parse_attendee, _store_attendees, True, analyze=("appointments", "activity_events")),
+             payloads.parse_attendee, _store_attendees, True),
 )
 RESOURCE_LABELS: dict[str, str] = {resource.name: resource.label for resource in RESOURCES}
 
