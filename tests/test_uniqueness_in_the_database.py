@@ -18,7 +18,9 @@ PROMISES = [
     ("patient_changes", ("contact_id", "field", "open_key"), "one open outbox row per contact field"),
     ("activity_events", ("dedupe_key",), "a feed entry is written once"),
     ("contacts", ("cliniko_patient_id",), "a Cliniko patient is one contact"),
-    ("appointments", ("cliniko_id",), "a Cliniko appointment is stored once"),
+    ("appointments", ("kind", "cliniko_id"),
+     "a Cliniko appointment, or a class attendee, is stored once (Cliniko numbers the two apart)"),
+    ("group_appointments", ("cliniko_id",), "a Cliniko class is stored once"),
     ("practitioners", ("cliniko_id",), "a Cliniko practitioner is stored once"),
     ("appointment_types", ("cliniko_id",), "a Cliniko appointment type is stored once"),
     ("businesses", ("cliniko_id",), "a Cliniko business is stored once"),
@@ -47,6 +49,7 @@ def rows(app, clock):
                       created_at=now, updated_at=now)
         appointment = add("appointments", cliniko_id="7001", contact_id=contact, cliniko_patient_id="9001",
                           starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=1, minutes=45))
+        add("group_appointments", cliniko_id="6001", starts_at=now, ends_at=now + timedelta(hours=1))
         add("practitioners", cliniko_id="5001", display_name="Dr Smith", active=True)
         add("appointment_types", cliniko_id="4001", name="Initial", duration_in_minutes=45)
         add("businesses", cliniko_id="3001", name="Sunnyside")

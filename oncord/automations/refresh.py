@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from oncord.cliniko.client import ClinikoClient
 from oncord.cliniko.errors import ClinikoError, NotFound
-from oncord.cliniko.payloads import parse_individual_appointment
+from oncord.cliniko.payloads import parse_attendee, parse_individual_appointment
 from oncord.config import Settings
 from oncord.integration import active_connection, client_for
 from oncord.models import Appointment, SyncRun, SyncRunStatus
@@ -19,6 +19,7 @@ from oncord.secrets import SecretBox, SecretUnreadable
 from oncord.sync.launcher import PULL_KINDS
 from oncord.sync.reference import ReferenceIds
 from oncord.sync.upsert_appointments import upsert_appointments
+from oncord.sync.upsert_classes import upsert_attendees
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +66,20 @@ class AppointmentRefresher:
         if client is None:
             return appointment
         try:
-            raw = client.get_individual_appointment(appointment.cliniko_id)
-            record = parse_individual_appointment(raw)
+            if appointment.is_class:
+                # A class attendance is the attendee's; its class is as the last pull stored it.
+                upsert_attendees(session, [parse_attendee(client.get_attendee(appointment.cliniko_id))], now)
+            else:
+                raw = client.get_individual_appointment(appointment.cliniko_id)
+                record = parse_individual_appointment(raw)
+                if self._refs is None:
+                    self._refs = ReferenceIds.load(session)
+                upsert_appointments(session, [record], self._refs, now)
         except NotFound:
             return None
         except ClinikoError as exc:
             log.warning("could not re-read appointment %s from Cliniko: %s", appointment.cliniko_id, exc)
             return appointment
-        if self._refs is None:
-            self._refs = ReferenceIds.load(session)
-        upsert_appointments(session, [record], self._refs, now)
         session.commit()
         return session.get(Appointment, appointment.id, populate_existing=True)
 

@@ -221,6 +221,27 @@ class ClinikoClient:
         filters = _with_updated_since([ARCHIVED_VISIBLE, CANCELLED_VISIBLE], updated_since)
         return self.iter_pages("/individual_appointments", filters=filters, per_page=per_page)
 
+    def iter_group_appointments(
+        self, updated_since: datetime | None = None, *, per_page: int = 100
+    ) -> Iterator[Page]:
+        """Yield pages of group appointments (classes), archived ones included.
+
+        Cliniko has no `cancelled_at` on classes: attendees are cancelled, not the class.
+        """
+        filters = _with_updated_since([ARCHIVED_VISIBLE], updated_since)
+        return self.iter_pages("/group_appointments", filters=filters, per_page=per_page)
+
+    def iter_attendees(
+        self, updated_since: datetime | None = None, *, per_page: int = 100
+    ) -> Iterator[Page]:
+        """Yield pages of every attendee, archived and cancelled ones included.
+
+        The listing also holds one attendee per individual appointment; one incremental
+        listing costs far fewer requests than asking each class for its attendees.
+        """
+        filters = _with_updated_since([ARCHIVED_VISIBLE, CANCELLED_VISIBLE], updated_since)
+        return self.iter_pages("/attendees", filters=filters, per_page=per_page)
+
     def iter_practitioners(self, *, per_page: int = 100) -> Iterator[Page]:
         """Yield pages of active practitioners."""
         return self.iter_pages("/practitioners", per_page=per_page)
@@ -256,6 +277,18 @@ class ClinikoClient:
         return self._get_object(
             f"/individual_appointments/{_id(appointment_id)}",
             [("q[]", ARCHIVED_VISIBLE), ("q[]", CANCELLED_VISIBLE)],
+        )
+
+    def get_attendee(self, attendee_id: str) -> dict[str, Any]:
+        """Return one attendee, even if archived or cancelled."""
+        return self._get_object(
+            f"/attendees/{_id(attendee_id)}", [("q[]", ARCHIVED_VISIBLE), ("q[]", CANCELLED_VISIBLE)]
+        )
+
+    def get_group_appointment(self, group_appointment_id: str) -> dict[str, Any]:
+        """Return one group appointment, even if archived."""
+        return self._get_object(
+            f"/group_appointments/{_id(group_appointment_id)}", [("q[]", ARCHIVED_VISIBLE)]
         )
 
     def create_patient(self, fields: dict[str, Any]) -> dict[str, Any]:

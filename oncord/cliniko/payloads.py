@@ -20,7 +20,9 @@ from oncord.cliniko.errors import MalformedRecord
 
 __all__ = [
     "AppointmentType",
+    "Attendee",
     "Business",
+    "GroupAppointment",
     "IndividualAppointment",
     "MalformedRecord",
     "Patient",
@@ -28,7 +30,9 @@ __all__ = [
     "Write",
     "Practitioner",
     "parse_appointment_type",
+    "parse_attendee",
     "parse_business",
+    "parse_group_appointment",
     "parse_individual_appointment",
     "parse_patient",
     "parse_practitioner",
@@ -108,6 +112,43 @@ class IndividualAppointment:
     # true / false / null: unticking "arrived" or "did not arrive" in Cliniko nulls both.
     patient_arrived: bool | None
     did_not_arrive: bool | None
+    archived_at: datetime | None
+    deleted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class GroupAppointment:
+    """A class (group appointment): when, what and with whom; its patients are attendees."""
+
+    id: str
+    practitioner_id: str | None
+    appointment_type_id: str | None
+    business_id: str | None
+    starts_at: datetime
+    ends_at: datetime
+    max_attendees: int | None
+    archived_at: datetime | None
+    deleted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """One patient booked into a booking (a class, or an individual appointment's own attendee)."""
+
+    id: str
+    # The booking's id: the group appointment's (or individual appointment's) id.
+    booking_id: str
+    patient_id: str
+    # true / false / null; Cliniko does not document how "did not arrive" shows here.
+    arrived: bool | None
+    cancelled_at: datetime | None
+    cancellation_reason: int | None
+    cancellation_reason_description: str | None
+    cancellation_note: str | None
     archived_at: datetime | None
     deleted_at: datetime | None
     created_at: datetime
@@ -222,6 +263,47 @@ def parse_individual_appointment(raw: object) -> IndividualAppointment:
             cancellation_note=r.text("cancellation_note"),
             patient_arrived=r.flag("patient_arrived"),
             did_not_arrive=r.flag("did_not_arrive"),
+            archived_at=r.time("archived_at"),
+            deleted_at=r.time("deleted_at"),
+            created_at=r.required_time("created_at"),
+            updated_at=r.required_time("updated_at"),
+        )
+    )
+
+
+def parse_group_appointment(raw: object) -> GroupAppointment:
+    """Parse one raw group appointment, raising MalformedRecord if it cannot be trusted."""
+    r = _Reader("group_appointment", raw)
+    return r.build(
+        lambda: GroupAppointment(
+            id=r.id(),
+            practitioner_id=r.link_id("practitioner"),
+            appointment_type_id=r.link_id("appointment_type"),
+            business_id=r.link_id("business"),
+            starts_at=r.required_time("starts_at"),
+            ends_at=r.required_time("ends_at"),
+            max_attendees=r.integer("max_attendees"),
+            archived_at=r.time("archived_at"),
+            deleted_at=r.time("deleted_at"),
+            created_at=r.required_time("created_at"),
+            updated_at=r.required_time("updated_at"),
+        )
+    )
+
+
+def parse_attendee(raw: object) -> Attendee:
+    """Parse one raw attendee, raising MalformedRecord if it cannot be trusted."""
+    r = _Reader("attendee", raw)
+    return r.build(
+        lambda: Attendee(
+            id=r.id(),
+            booking_id=r.required_link_id("booking"),
+            patient_id=r.required_link_id("patient"),
+            arrived=r.flag("arrived"),
+            cancelled_at=r.time("cancelled_at"),
+            cancellation_reason=r.integer("cancellation_reason"),
+            cancellation_reason_description=r.text("cancellation_reason_description"),
+            cancellation_note=r.text("cancellation_note"),
             archived_at=r.time("archived_at"),
             deleted_at=r.time("deleted_at"),
             created_at=r.required_time("created_at"),

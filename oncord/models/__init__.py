@@ -1,7 +1,14 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from oncord.models.activity import ActivityEvent, ActivityKind
-from oncord.models.appointments import Appointment, AppointmentType, Business, Practitioner
+from oncord.models.appointments import (
+    Appointment,
+    AppointmentKind,
+    AppointmentType,
+    Business,
+    GroupAppointment,
+    Practitioner,
+)
 from oncord.models.automations import Automation, AutomationSend, Channel, SendState, Trigger
 from oncord.models.campaigns import Campaign, CampaignRecipient, CampaignState, RecipientState
 from oncord.models.cliniko_connection import ClinikoConnection, SyncCursor
@@ -16,6 +23,7 @@ __all__ = [
     "ActivityEvent",
     "ActivityKind",
     "Appointment",
+    "AppointmentKind",
     "AppointmentType",
     "Automation",
     "AutomationSend",
@@ -33,6 +41,7 @@ __all__ = [
     "Contact",
     "MarketingStatus",
     "FrequencySlot",
+    "GroupAppointment",
     "MessagingSettings",
     "OutboxMessage",
     "Page",

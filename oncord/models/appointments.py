@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oncord.db import Base
@@ -52,11 +53,44 @@ class AppointmentType(Base):
     cliniko_updated_at: Mapped[datetime | None]
 
 
+class AppointmentKind(StrEnum):
+    """What an appointments row stands for in Cliniko."""
+
+    INDIVIDUAL = "individual"  # an individual appointment; cliniko_id is its id
+    CLASS = "class"  # one patient's attendance of a class; cliniko_id is the attendee's id
+
+
+class GroupAppointment(Base):
+    """A class (group appointment) in Cliniko; each attendee's booking is an appointments row."""
+
+    __tablename__ = "group_appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cliniko_id: Mapped[str] = mapped_column(String(32), unique=True)
+    appointment_type_id: Mapped[int | None] = mapped_column(ForeignKey("appointment_types.id"))
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    max_attendees: Mapped[int | None]
+    archived_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    cliniko_created_at: Mapped[datetime | None]
+    cliniko_updated_at: Mapped[datetime | None]
+
+
 class Appointment(Base):
-    """An individual appointment pulled from Cliniko."""
+    """A booking pulled from Cliniko: an individual appointment or one attendee of a class.
+
+    Class attendances live here, not in a table of their own, so every trigger, audience and
+    screen that reads appointments sees them: type, practitioner, location and times come from
+    the class, outcome and cancellation from the attendee.
+    """
 
     __tablename__ = "appointments"
     __table_args__ = (
+        # Cliniko numbers individual appointments and attendees separately.
+        UniqueConstraint("kind", "cliniko_id", name="uq_appointments_kind_cliniko_id"),
         # Campaign audiences probe each contact's appointments with these filters (migration 0005):
         # carrying them in the index makes those probes index-only on PostgreSQL.
         Index("ix_appointments_contact_starts", "contact_id", "starts_at",
@@ -77,7 +111,12 @@ class Appointment(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cliniko_id: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default=AppointmentKind.INDIVIDUAL.value,
+                                      server_default=AppointmentKind.INDIVIDUAL.value)
+    cliniko_id: Mapped[str] = mapped_column(String(32))
+    group_appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("group_appointments.id", ondelete="CASCADE"), index=True
+    )
     # Kept even when the patient is not (yet) a contact, so a later pull can link it.
     cliniko_patient_id: Mapped[str | None] = mapped_column(String(32), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
@@ -103,6 +142,11 @@ class Appointment(Base):
     appointment_type: Mapped[AppointmentType | None] = relationship(lazy="joined")
     practitioner: Mapped[Practitioner | None] = relationship(lazy="joined")
     business: Mapped[Business | None] = relationship(lazy="joined")
+
+    @property
+    def is_class(self) -> bool:
+        """Whether this is a patient's place in a class (a group appointment's attendee)."""
+        return self.kind == AppointmentKind.CLASS
 
     @property
     def outcome(self) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request
 
 from oncord.sandbox.catalog import render_settings, render_user
-from oncord.sandbox.query import QueryError, parse_filters, parse_sort
+from oncord.sandbox.query import Filter, QueryError, parse_filters, parse_sort
 from oncord.sandbox.responses import JSON_TYPE, json_response, message, validation_failed
 from oncord.sandbox.spec import Q_FILTERS
 from oncord.sandbox.store import RESOURCES, NotFound, SandboxStore
@@ -99,15 +100,17 @@ def _int_arg(name: str, default: int) -> int:
     return int(raw)
 
 
-def list_records(kind: str, operation: str, *, active: bool | None = None) -> Response:
-    """A paginated, filtered, sorted list in Cliniko's envelope."""
+def list_records(
+    kind: str, operation: str, *, active: bool | None = None, extra: Sequence[Filter] = ()
+) -> Response:
+    """A paginated, filtered, sorted list in Cliniko's envelope (`extra`: filters the path implies)."""
     page = _int_arg("page", 1)
     per_page = _int_arg("per_page", DEFAULT_PER_PAGE)
     if page < 1:
         raise QueryError("page must be 1 or more")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}")
-    filters = _filters(operation)
+    filters = [*_filters(operation), *extra]
     data = store()
     sort = parse_sort(
         request.args.get("sort"), request.args.get("order"), data.tables[kind].view.sort_keys
@@ -176,6 +179,18 @@ def inactive_practitioners() -> Response:
 def practitioner(record_id: str) -> Response:
     """GET /practitioners/{id}: active or not."""
     return show_record("practitioners", "GET /practitioners/{id}", record_id)
+
+
+@bp.get("/group_appointments/<record_id>/attendees")
+def group_attendees(record_id: str) -> Response:
+    """GET /group_appointments/{id}/attendees (deprecated): the class's attendees, paginated."""
+    data = store()
+    # An unknown (or hidden) class is a 404, as for GET /group_appointments/{id}.
+    data.find("group_appointments", record_id)
+    booking = Filter("booking_id", "=", [int(record_id)], f"booking_id:={record_id}")
+    return list_records(
+        "attendees", "GET /group_appointments/{id}/attendees", extra=[booking]
+    )
 
 
 # ---- patient writes -----------------------------------------------------------------------

@@ -119,6 +119,10 @@ class AppointmentTable:
             },
         )
 
+    def arrival_flags(self, i: int) -> tuple[bool | None, bool | None]:
+        """Row `i`'s (patient_arrived, did_not_arrive)."""
+        return _ARRIVAL[self.arrival[i]]
+
     def _override(self, i: int, name: str) -> Any:
         over = self.overrides.get(i)
         return None if over is None else over.get(name)

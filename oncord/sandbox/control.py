@@ -239,6 +239,52 @@ def malform_appointment(record_id: str) -> Response:
     return Response(status=204)
 
 
+@bp.post("/group_appointments")
+def add_group_appointment() -> Response:
+    """Schedule a class on the Cliniko side; answers its id."""
+    return json_response({"id": store().add_group_appointment(**_fields(json_body()))}, 201)
+
+
+@bp.post("/group_appointments/<record_id>")
+def edit_group_appointment(record_id: str) -> Response:
+    """Move (starts_at) and/or archive (archived: true/false) a class."""
+    body = json_body()
+    data = store()
+    archived = body.get("archived")
+    data.update_group_appointment(
+        record_id, starts_at=body.get("starts_at"), archived=None if archived is None else bool(archived)
+    )
+    return json_response(data.get("group_appointments", record_id, request.host_url + "v1"))
+
+
+@bp.post("/group_appointments/<record_id>/attendees")
+def add_attendee(record_id: str) -> Response:
+    """Book a patient (`patient_id`) into a class; answers the attendee's id."""
+    patient_id = json_body().get("patient_id")
+    if not isinstance(patient_id, str):
+        raise ValueError("patient_id must be a string")
+    return json_response(
+        {"id": store().add_attendee(group_appointment_id=record_id, patient_id=patient_id)}, 201
+    )
+
+
+@bp.post("/attendees/<record_id>")
+def edit_attendee(record_id: str) -> Response:
+    """Apply, in order: arrived (true/false/null), cancel ({reason, note}), archived."""
+    body = json_body()
+    data = store()
+    if "arrived" in body:
+        if body["arrived"] not in (True, False, None):
+            raise ValueError("arrived must be true, false or null")
+        data.set_attendee_arrived(record_id, body["arrived"])
+    if "cancel" in body:
+        cancel = body["cancel"] if isinstance(body["cancel"], dict) else {}
+        data.cancel_attendee(record_id, cancel.get("reason", 50), cancel.get("note"))
+    if "archived" in body:
+        data.archive_attendee(record_id, bool(body["archived"]))
+    return json_response(data.get("attendees", record_id, request.host_url + "v1"))
+
+
 def _fields(body: dict[str, Any]) -> dict[str, Any]:
     # Keyword arguments must be identifiers; anything else is a caller mistake, not a crash.
     if not all(isinstance(k, str) and k.isidentifier() for k in body):

@@ -22,6 +22,22 @@ Q_FILTERS: dict[str, dict[str, str]] = {
     "GET /individual_appointments/{id}": {
         "archived_at": "date-time", "cancelled_at": "date-time", "deleted_at": "date-time",
     },
+    "GET /group_appointments": {
+        "appointment_type_id": "int64", "archived_at": "date-time", "business_id": "int64",
+        "created_at": "date-time", "deleted_at": "date-time", "ends_at": "date-time",
+        "id": "int64", "patient_ids": "array", "practitioner_id": "int64",
+        "repeated_from_id": "int64", "starts_at": "date-time", "updated_at": "date-time",
+    },
+    "GET /group_appointments/{id}": {"archived_at": "date-time", "deleted_at": "date-time"},
+    "GET /attendees": {
+        "appointment_id": "int64", "archived_at": "date-time", "booking_id": "int64",
+        "cancelled_at": "date-time", "created_at": "date-time", "deleted_at": "date-time",
+        "id": "int64", "patient_case_id": "int64", "patient_id": "int64",
+        "updated_at": "date-time",
+    },
+    "GET /attendees/{id}": {
+        "archived_at": "date-time", "cancelled_at": "date-time", "deleted_at": "date-time",
+    },
     "GET /appointment_types": {
         "appointment_confirmation_template_ids": "array",
         "appointment_follow_up_template_ids": "array",
@@ -44,6 +60,8 @@ Q_FILTERS: dict[str, dict[str, str]] = {
     "GET /businesses/{id}": {"archived_at": "date-time", "deleted_at": "date-time"},
 }
 Q_FILTERS["GET /practitioners/inactive"] = Q_FILTERS["GET /practitioners"]
+# Deprecated in the spec but still served: the same filters as the whole listing.
+Q_FILTERS["GET /group_appointments/{id}/attendees"] = Q_FILTERS["GET /attendees"]
 
 PHONE_TYPES: tuple[str, ...] = ("Fax", "Home", "Mobile", "Other", "Work")
 REMINDER_TYPES: tuple[str, ...] = ("None", "SMS", "Email", "SMS & Email")

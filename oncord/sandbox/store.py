@@ -20,8 +20,16 @@ from oncord.sandbox.appointments import (
 )
 from oncord.sandbox.catalog import Catalog, build_catalog
 from oncord.sandbox.faults import Fault, FaultInjector, RequestLog
+from oncord.sandbox.groups import AttendeeTable, GroupAppointmentTable, seed_weekly_class
 from oncord.sandbox.holds import Hold, HoldBoard
-from oncord.sandbox.ids import APPOINTMENT_BASE, PATIENT_BASE, IdCodec, parse_id
+from oncord.sandbox.ids import (
+    APPOINTMENT_BASE,
+    ATTENDEE_BASE,
+    GROUP_APPOINTMENT_BASE,
+    PATIENT_BASE,
+    IdCodec,
+    parse_id,
+)
 from oncord.sandbox.patients import PatientTable
 from oncord.sandbox.query import Filter, TableView, matches, parse_filters, parse_sort, select
 from oncord.sandbox.ratelimit import RateLimiter
@@ -64,9 +72,18 @@ RESOURCES: dict[str, Resource] = {
         "individual_appointments", "IndividualAppointment",
         ("archived_at", "cancelled_at", "deleted_at"),
     ),
+    "group_appointments": Resource("group_appointments", "GroupAppointment", ("archived_at", "deleted_at")),
+    # `_absent` hides interleaved rows with no attendee behind them (see sandbox.groups).
+    "attendees": Resource("attendees", "Attendee", ("archived_at", "cancelled_at", "deleted_at", "_absent")),
     "appointment_types": Resource("appointment_types", "AppointmentType", ("archived_at",)),
     "practitioners": Resource("practitioners", "Practitioner", ()),
     "businesses": Resource("businesses", "Business", ("archived_at", "deleted_at")),
+}
+
+
+_FOLLOWERS: dict[str, tuple[str, ...]] = {
+    "individual_appointments": ("attendees",),
+    "attendees": ("group_appointments",),
 }
 
 
@@ -115,9 +132,20 @@ class SandboxStore:
             seed=seed, now=anchor, shard=shard, codec=IdCodec(APPOINTMENT_BASE, seed),
             patients=self.patients, catalog=self.catalog,
         )
+        self.groups = GroupAppointmentTable(
+            IdCodec(GROUP_APPOINTMENT_BASE, seed), self.catalog, self.patients
+        )
+        self.attendees = AttendeeTable(
+            IdCodec(ATTENDEE_BASE, seed), self.appointments, self.groups, self.patients
+        )
+        if len(self.appointments):
+            # Only an account with booking history has a class; appointments=0 means a blank diary.
+            seed_weekly_class(self.groups, self.attendees, self.patients, anchor, seed)
         self.tables: dict[str, Table] = {
             "patients": self.patients,
             "individual_appointments": self.appointments,
+            "group_appointments": self.groups,
+            "attendees": self.attendees,
             "appointment_types": self.catalog.appointment_types,
             "practitioners": self.catalog.practitioners,
             "businesses": self.catalog.businesses,
@@ -217,7 +245,8 @@ class SandboxStore:
         table = self.tables[kind]
         parsed = parse_id(record_id)
         index = None if parsed is None else table.codec.decode(parsed)
-        if index is None or index >= len(table):
+        # The attendee table has gaps (see sandbox.groups); other tables have none.
+        if index is None or index >= len(table) or not getattr(table, "exists", lambda _i: True)(index):
             raise NotFound(RESOURCES[kind].noun, record_id)
         return index
 
@@ -236,10 +265,13 @@ class SandboxStore:
 
     def counts(self) -> dict[str, int]:
         """How many records each table holds, hidden ones included."""
-        return {kind: len(table) for kind, table in self.tables.items()}
+        return {kind: getattr(table, "record_count", len(table)) for kind, table in self.tables.items()}
 
     def _changed(self, kind: str) -> None:
         self._versions[kind] += 1
+        # Attendees mirror individual appointments, and a class lists its attendees' patients.
+        for follower in _FOLLOWERS.get(kind, ()):
+            self._versions[follower] += 1
 
     # ---- patients: API writes and Cliniko-side edits ----------------------------------
 
@@ -424,6 +456,97 @@ class SandboxStore:
         with self.lock:
             change(self.appointments, self._row("individual_appointments", record_id), self.now())
             self._changed("individual_appointments")
+
+    # ---- classes: Cliniko-side edits ---------------------------------------------------
+
+    def add_group_appointment(
+        self,
+        *,
+        starts_at: datetime | str,
+        ends_at: datetime | str | None = None,
+        appointment_type_id: str | None = None,
+        practitioner_id: str | None = None,
+        business_id: str | None = None,
+        max_attendees: int = 8,
+    ) -> str:
+        """Schedule a class; unset links default to the seeded class's (or the first active ones)."""
+        with self.lock:
+            template = self.groups.rows[0] if self.groups.rows else None
+            practitioner = self._row("practitioners", practitioner_id) if practitioner_id else (
+                template["practitioner"] if template else next(
+                    k for k, row in enumerate(self.catalog.practitioners.rows) if row["active"])
+            )
+            kind = self._row("appointment_types", appointment_type_id) if appointment_type_id else (
+                template["appointment_type"] if template else 1
+            )
+            business = self._row("businesses", business_id) if business_id else (
+                self.catalog.practitioners.rows[practitioner]["business"]
+            )
+            starts = _epoch(starts_at, "starts_at")
+            minutes = self.catalog.appointment_types.rows[kind]["duration_in_minutes"]
+            ends = starts + minutes * 60 if ends_at is None else _epoch(ends_at, "ends_at")
+            if ends <= starts:
+                raise ValidationFailed({"ends_at": "must be after starts_at"})
+            now = self.now()
+            index = self.groups.create(
+                appointment_type=kind, practitioner=practitioner, business=business,
+                starts_at=starts, ends_at=ends, max_attendees=max_attendees,
+                created_at=now, updated_at=now,
+            )
+            self._changed("group_appointments")
+        return str(self.groups.codec.encode(index))
+
+    def update_group_appointment(
+        self, record_id: str, *, starts_at: datetime | str | None = None, archived: bool | None = None
+    ) -> None:
+        """Move a class (keeping its length) and/or archive or unarchive it."""
+        with self.lock:
+            index = self._row("group_appointments", record_id)
+            row = self.groups.rows[index]
+            now = self.now()
+            if starts_at is not None:
+                starts = _epoch(starts_at, "starts_at")
+                row["ends_at"] = starts + row["ends_at"] - row["starts_at"]
+                row["starts_at"] = starts
+            if archived is not None:
+                row["archived_at"] = now if archived else None
+            row["updated_at"] = now
+            self._changed("group_appointments")
+
+    def add_attendee(self, *, group_appointment_id: str, patient_id: str) -> str:
+        """Book a patient into a class (`arrived: false`, as Cliniko starts an attendee)."""
+        with self.lock:
+            group = self._row("group_appointments", group_appointment_id)
+            patient = self._row("patients", patient_id)
+            now = self.now()
+            index = self.attendees.create(group=group, patient=patient, created_at=now, updated_at=now)
+            self._changed("attendees")
+        return str(self.attendees.codec.encode(index))
+
+    def cancel_attendee(self, record_id: str, reason: int = 50, note: str | None = None) -> None:
+        """Cancel a class attendee with a Cliniko reason code (10-60)."""
+        if reason not in CANCELLATION_REASONS or isinstance(reason, bool):
+            raise ValidationFailed({"cancellation_reason": "is not included in the list"})
+        now = self.now()
+        self._attendee_change(record_id, cancelled_at=now, cancellation_reason=reason,
+                              cancellation_note=note, arrived=False)
+
+    def set_attendee_arrived(self, record_id: str, arrived: bool | None) -> None:
+        """Set a class attendee's `arrived` (true, false or null)."""
+        self._attendee_change(record_id, arrived=arrived)
+
+    def archive_attendee(self, record_id: str, archived: bool = True) -> None:
+        """Archive (or unarchive) a class attendee."""
+        self._attendee_change(record_id, archived_at=self.now() if archived else None)
+
+    def _attendee_change(self, record_id: str, **fields: Any) -> None:
+        with self.lock:
+            parsed = parse_id(record_id)
+            row = None if parsed is None else self.attendees.row_of(parsed)
+            if row is None:
+                raise NotFound("Attendee", record_id)
+            self.attendees.rows[row].update(fields, updated_at=self.now())
+            self._changed("attendees")
 
     # ---- faults, rate limit, request log ----------------------------------------------
 

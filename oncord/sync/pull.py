@@ -26,6 +26,7 @@ from oncord.sync.reference import (
     upsert_reference,
 )
 from oncord.sync.upsert_appointments import upsert_appointments
+from oncord.sync.upsert_classes import mark_missed_classes, upsert_attendees, upsert_group_appointments
 from oncord.sync.upsert_patients import PageCounts, upsert_patients
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,16 @@ def _store_appointments(ctx: StoreContext, records: list[Any]) -> PageCounts:
     return upsert_appointments(ctx.session, records, ctx.refs, ctx.now)
 
 
-# Order matters: reference lists first (appointments link to them), then patients (contacts).
+def _store_group_appointments(ctx: StoreContext, records: list[Any]) -> PageCounts:
+    return upsert_group_appointments(ctx.session, records, ctx.refs, ctx.now)
+
+
+def _store_attendees(ctx: StoreContext, records: list[Any]) -> PageCounts:
+    return upsert_attendees(ctx.session, records, ctx.now)
+
+
+# Order matters: reference lists first (appointments link to them), then patients (contacts),
+# and classes before their attendees (an attendee is stored only once its class is known).
 RESOURCES: tuple[Resource, ...] = (
     Resource("businesses", "clinic locations", lambda c, _since: c.iter_businesses(),
              payloads.parse_business, _reference(Business, business_columns), False),
@@ -114,6 +124,10 @@ RESOURCES: tuple[Resource, ...] = (
         True,
         analyze=("appointments", "activity_events"),
     ),
+    Resource("group_appointments", "classes", lambda c, since: c.iter_group_appointments(updated_since=since),
+             payloads.parse_group_appointment, _store_group_appointments, True),
+    Resource("attendees", "class attendees", lambda c, since: c.iter_attendees(updated_since=since),
+             payloads.parse_attendee, _store_attendees, True),
 )
 RESOURCE_LABELS: dict[str, str] = {resource.name: resource.label for resource in RESOURCES}
 
@@ -217,6 +231,8 @@ class PullSync:
         now = self.clock.now()
         # The first pull stored every appointment's entries page by page already.
         since = cursor.synced_through or run.started_at
+        # Classes that ended with attendees never marked arrived: no Cliniko record changes then.
+        record_events_for_appointment_ids(session, mark_missed_classes(session, now), now)
         record_finished_since(session, since, now)
         cursor.synced_through = now
         session.commit()

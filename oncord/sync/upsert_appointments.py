@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncord.db import table_of
-from oncord.models import ActivityEvent, Appointment, Contact
+from oncord.models import ActivityEvent, Appointment, AppointmentKind, Contact
 from oncord.sync.activity import appointment_event_rows, record_appointment_events
 from oncord.sync.bulk import can_copy, copy_new_rows, insert_returning_ids, update_by_id
 from oncord.sync.reference import ReferenceIds
@@ -32,7 +32,7 @@ def upsert_appointments(
             select(
                 table.c.id, table.c.cliniko_id, table.c.cliniko_updated_at, table.c.contact_id,
                 table.c.starts_at,
-            ).where(table.c.cliniko_id.in_(by_id))
+            ).where(table.c.kind == AppointmentKind.INDIVIDUAL.value, table.c.cliniko_id.in_(by_id))
         )
     }
     patient_ids = {a.patient_id for a in appointments if a.patient_id}

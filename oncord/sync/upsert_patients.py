@@ -26,6 +26,8 @@ class PageCounts:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    # Read but not this resource's to store (e.g. attendees of individual appointments).
+    ignored: int = 0
     linked_ids: list[int] = field(default_factory=list)
 
 

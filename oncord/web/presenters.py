@@ -45,7 +45,8 @@ def run_lines(run: SyncRun) -> list[str]:
         if not isinstance(tally, dict) or not tally.get("fetched"):
             continue
         parts = [f"{tally.get('fetched', 0):,} read"]
-        for key, word in (("created", "new"), ("updated", "updated"), ("skipped", "skipped")):
+        for key, word in (("created", "new"), ("updated", "updated"), ("skipped", "skipped"),
+                          ("ignored", "of individual appointments, already read")):
             if tally.get(key):
                 parts.append(f"{tally[key]:,} {word}")
         lines.append(f"{resource_label(name).capitalize()}: {', '.join(parts)}")
@@ -73,6 +74,8 @@ def feed_text(item: FeedItem) -> str:
     what = "appointment"
     if appointment is not None:
         kind = appointment.appointment_type.name if appointment.appointment_type else "Appointment"
+        if appointment.is_class:
+            kind += " class"
         who = f" with {appointment.practitioner.display_name}" if appointment.practitioner else ""
         what = f"{kind}{who}"
     texts = {

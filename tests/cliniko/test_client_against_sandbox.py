@@ -12,6 +12,8 @@ from oncord.cliniko.client import ClinikoClient
 from oncord.cliniko.errors import AuthenticationFailed, MalformedResponse, ValidationFailed
 from oncord.cliniko.pagination import Page
 from oncord.cliniko.payloads import (
+    parse_attendee,
+    parse_group_appointment,
     parse_individual_appointment,
     parse_patient,
     parse_records,
@@ -109,6 +111,26 @@ def test_pages_through_every_appointment_including_cancelled(sandbox: Any, sandb
     assert any(a.cancelled_at is not None for a in appointments)
     patient_ids = set(sandbox.store.ids("patients", ["archived_at:*"]))
     assert {a.patient_id for a in appointments} <= patient_ids
+
+
+def test_pages_through_classes_and_every_attendee(sandbox: Any, sandbox_client):
+    """Classes (archived too) and attendees (archived and cancelled too) page and parse; incremental works."""
+    items, _ = _all_items(sandbox_client.iter_group_appointments())
+    assert [i["id"] for i in items] == sandbox.store.ids("group_appointments", ["archived_at:*"])
+    classes, failures = parse_records(items, parse_group_appointment)
+    assert failures == [] and classes
+    every = ["archived_at:*", "cancelled_at:*"]
+    items, totals = _all_items(sandbox_client.iter_attendees())
+    assert [i["id"] for i in items] == sandbox.store.ids("attendees", every)
+    attendees, failures = parse_records(items, parse_attendee)
+    assert failures == [] and any(a.cancelled_at for a in attendees)
+    assert {a.booking_id for a in attendees} >= {c.id for c in classes}
+    since = max(a.updated_at for a in attendees)
+    stamp = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    items, _ = _all_items(sandbox_client.iter_attendees(updated_since=since))
+    assert [i["id"] for i in items] == sandbox.store.ids("attendees", [*every, f"updated_at:>={stamp}"])
+    one = attendees[-1]
+    assert parse_attendee(sandbox_client.get_attendee(one.id)) == one
 
 
 def test_incremental_patients(sandbox: Any, sandbox_client):

@@ -13,7 +13,9 @@ from oncord.cliniko.payloads import (
     MalformedRecord,
     PhoneNumber,
     parse_appointment_type,
+    parse_attendee,
     parse_business,
+    parse_group_appointment,
     parse_individual_appointment,
     parse_patient,
     parse_practitioner,
@@ -477,3 +479,32 @@ def test_date_of_birth_round_trips(day):
     assert as_text["date_of_birth"] == day.isoformat()
     raw = {**example("patient.json"), "date_of_birth": day.isoformat()}
     assert parse_patient(raw).date_of_birth == day
+
+
+# ----- classes -------------------------------------------------------------------------------
+
+
+def test_group_appointment_example():
+    """A class's times, capacity and related ids come from the documented example."""
+    group = parse_group_appointment(example("group_appointment.json"))
+    related = (group.appointment_type_id, group.practitioner_id, group.business_id)
+    assert group.id == "1" and related == ("7", "1", "1")
+    assert group.starts_at == utc(2016, 7, 13, 3, 45) and group.ends_at == utc(2016, 7, 13, 4, 15)
+    assert group.max_attendees == 13 and group.archived_at is None
+
+
+def test_attendee_examples():
+    """An attendee names its booking and patient by link; arrived may be null; cancelled ones parse."""
+    attendee = parse_attendee(example("attendee.json"))
+    assert (attendee.id, attendee.booking_id, attendee.patient_id, attendee.arrived) == ("1", "1", "82", None)
+    cancelled, failures = parse_records(example("attendees_cancelled_list.json")["attendees"], parse_attendee)
+    assert failures == [] and all(a.cancelled_at is not None for a in cancelled)
+
+
+def test_attendee_without_a_booking_link_is_malformed():
+    """No booking link means the attendee cannot be placed: refused, named by id."""
+    raw = copy.deepcopy(example("attendee.json"))
+    del raw["booking"]
+    with pytest.raises(MalformedRecord) as caught:
+        parse_attendee(raw)
+    assert caught.value.record_id == "1" and "booking" in caught.value.reason

@@ -46,7 +46,9 @@ class Api:
     def all(self, path: str, q: list[str] | tuple[str, ...] = (), **params: Any) -> list[dict[str, Any]]:
         """Every record of a list endpoint, following links.next."""
         response = self.get(path, params={"per_page": 100, "q[]": list(q), **params})
-        key = path.strip("/").split("/")[0]
+        segments = path.strip("/").split("/")
+        # /practitioners/inactive lists practitioners; /group_appointments/{id}/attendees attendees.
+        key = segments[2] if len(segments) == 3 else segments[0]
         records: list[dict[str, Any]] = []
         while True:
             assert response.status_code == 200, response.text

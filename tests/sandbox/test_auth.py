@@ -69,7 +69,7 @@ def test_accept_must_allow_json(sandbox):
 
 def test_unknown_route_is_cliniko_html_404(sandbox):
     """A route Cliniko does not have answers with an HTML page, not JSON."""
-    for path in ("/nope", "/patients/1/nope", "/group_appointments"):
+    for path in ("/nope", "/patients/1/nope", "/unavailable_blocks"):
         response = _get(sandbox, path)
         assert response.status_code == 404
         assert response.headers["Content-Type"].startswith("text/html")

@@ -213,3 +213,32 @@ def test_http_controls(clocked, sandbox_clock):
     assert http.delete(f"{control}/requests").status_code == 204
     assert http.get(f"{control}/requests").json()["count"] == 0
     http.close()
+
+
+def test_http_controls_for_classes(clocked):
+    """Classes and their attendees can be scheduled, booked, marked, cancelled and moved over HTTP."""
+    control = clocked.sandbox.control_url
+    http = requests.Session()
+    patient = clocked.all("/patients")[0]["id"]
+    created = http.post(f"{control}/group_appointments", json={"starts_at": "2026-11-25T08:00:00Z"})
+    assert created.status_code == 201
+    group = created.json()["id"]
+    booked = http.post(f"{control}/group_appointments/{group}/attendees", json={"patient_id": patient})
+    assert booked.status_code == 201
+    attendee = booked.json()["id"]
+    assert clocked.get(f"/attendees/{attendee}").json()["arrived"] is False
+    assert http.post(f"{control}/attendees/{attendee}", json={"arrived": True}).json()["arrived"] is True
+    assert http.post(f"{control}/attendees/{attendee}", json={"arrived": "yes"}).status_code == 400
+    cancelled = http.post(f"{control}/attendees/{attendee}", json={"cancel": {"reason": 40}}).json()
+    assert cancelled["cancellation_reason_description"] == "Away"
+    moved = http.post(f"{control}/group_appointments/{group}", json={"starts_at": "2026-11-26T08:00:00Z"})
+    assert moved.json()["starts_at"] == "2026-11-26T08:00:00Z"
+    assert clocked.get(f"/group_appointments/{group}").json()["patient_ids"] == [patient]
+    # An attendee id of an individual appointment's attendee is not a class attendee to edit.
+    appointments = {a["id"] for a in clocked.all("/individual_appointments")}
+    individual = next(
+        a["id"] for a in clocked.all("/attendees")
+        if a["booking"]["links"]["self"].rsplit("/", 1)[1] in appointments
+    )
+    assert http.post(f"{control}/attendees/{individual}", json={"arrived": True}).status_code == 404
+    http.close()

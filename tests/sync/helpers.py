@@ -38,3 +38,25 @@ def all_patients(sandbox) -> list[dict[str, Any]]:
 def all_appointments(sandbox) -> list[dict[str, Any]]:
     """Every individual appointment, archived and cancelled ones included."""
     return list_all(sandbox, "individual_appointments", ["archived_at:*", "cancelled_at:*"])
+
+
+def all_group_appointments(sandbox) -> list[dict[str, Any]]:
+    """Every class (group appointment), archived ones included."""
+    return list_all(sandbox, "group_appointments", ["archived_at:*"])
+
+
+def all_attendees(sandbox) -> list[dict[str, Any]]:
+    """Every attendee (of classes and of individual appointments), archived and cancelled included."""
+    return list_all(sandbox, "attendees", ["archived_at:*", "cancelled_at:*"])
+
+
+def appointment_rows(sandbox) -> int:
+    """How many appointments rows a full pull stores: individual appointments and class attendees."""
+    classes = {g["id"] for g in all_group_appointments(sandbox)}
+    attendees = [a for a in all_attendees(sandbox) if booking_id(a) in classes]
+    return len(all_appointments(sandbox)) + len(attendees)
+
+
+def booking_id(attendee: dict[str, Any]) -> str:
+    """The id of the booking (class or individual appointment) an attendee belongs to."""
+    return attendee["booking"]["links"]["self"].rsplit("/", 1)[1]
