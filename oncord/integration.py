@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from oncord.budget import BudgetUse, budget_for
 from oncord.cliniko.client import ClinikoClient
 from oncord.cliniko.errors import AuthenticationFailed
 from oncord.cliniko.shards import patient_web_url as _patient_web_url
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.models import ClinikoConnection
-from oncord.secrets import SecretBox
+from oncord.secrets import SecretBox, SecretUnreadable
 
 
 class NotConnected(RuntimeError):
@@ -32,28 +34,43 @@ def active_connection(session: Session) -> ClinikoConnection | None:
     ).first()
 
 
-def make_client(api_key: str, settings: Settings, **options: Any) -> ClinikoClient:
+def make_client(api_key: str, settings: Settings, *, bulk: bool = False, **options: Any) -> ClinikoClient:
     """A Cliniko client for a key, aimed at the real API or the configured override.
 
-    `options` pass through to ClinikoClient (tests inject sleep and clock this way).
+    Every request takes from the key's budget shared in Redis; `bulk` (pulls) keeps to the bulk
+    share of it. `options` pass through to ClinikoClient (tests inject sleep and clock this way).
     """
     return ClinikoClient(
         api_key,
         user_agent=settings.cliniko_user_agent,
         # The client works out the shard and fills the override's {shard} itself.
         base_url=settings.cliniko_api_base_url or None,
-        requests_per_minute=settings.cliniko_requests_per_minute,
+        budget=budget_for(settings, api_key, bulk=bulk),
         **options,
     )
 
 
 def client_for(
-    connection: ClinikoConnection, settings: Settings, secret_box: SecretBox, **options: Any
+    connection: ClinikoConnection, settings: Settings, secret_box: SecretBox, *, bulk: bool = False,
+    **options: Any,
 ) -> ClinikoClient:
     """A client for the stored connection (decrypts the key)."""
     if connection.api_key_encrypted is None:
         raise NotConnected()
-    return make_client(secret_box.decrypt(connection.api_key_encrypted), settings, **options)
+    return make_client(secret_box.decrypt(connection.api_key_encrypted), settings, bulk=bulk, **options)
+
+
+def budget_use(
+    connection: ClinikoConnection | None, settings: Settings, secret_box: SecretBox
+) -> BudgetUse | None:
+    """What the connected key's shared budget spent in its current window (None: not connected)."""
+    if connection is None or connection.api_key_encrypted is None:
+        return None
+    try:
+        key = secret_box.decrypt(connection.api_key_encrypted)
+        return budget_for(settings, key).use()
+    except (SecretUnreadable, RedisError):
+        return None
 
 
 def connect_cliniko(

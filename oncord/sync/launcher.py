@@ -19,12 +19,12 @@ PULL_KINDS = ("pull_full", "pull_incremental")
 QUEUED_RUN_EXPIRY = timedelta(minutes=30)
 
 
-def active_pull(session: Session) -> SyncRun | None:
-    """The newest pull still queued or running, if any."""
+def active_pull(session: Session, kinds: tuple[str, ...] = PULL_KINDS) -> SyncRun | None:
+    """The newest pull (of these kinds) still queued or running, if any."""
     return session.scalars(
         select(SyncRun)
         .where(
-            SyncRun.kind.in_(PULL_KINDS),
+            SyncRun.kind.in_(kinds),
             SyncRun.status.in_([SyncRunStatus.QUEUED.value, SyncRunStatus.RUNNING.value]),
         )
         .order_by(SyncRun.id.desc())
@@ -68,7 +68,7 @@ def launch_pull(session: Session, queue: Queue, *, full: bool, trigger: str, clo
 
 def _still_alive(run: SyncRun, redis: Redis, clock: Clock) -> bool:
     if run.status == SyncRunStatus.RUNNING:
-        return pull_running(redis)
+        return pull_running(redis, full=run.kind == "pull_full")
     return clock.now() - run.queued_at < QUEUED_RUN_EXPIRY
 
 
@@ -89,3 +89,11 @@ def last_finished_run(session: Session) -> SyncRun | None:
         .order_by(SyncRun.id.desc())
         .limit(1)
     ).first()
+
+
+def run_changed_anything(run: SyncRun) -> bool:
+    """Whether a pull created or really changed any record (re-reads of unchanged ones do not count)."""
+    return any(
+        isinstance(tally, dict) and (tally.get("created") or tally.get("updated"))
+        for tally in (run.counts or {}).values()
+    )

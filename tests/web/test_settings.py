@@ -66,7 +66,7 @@ def test_auto_sync_toggle(admin_client, app, db_session, clock, redis_conn) -> N
     assert "checked" in on.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.scalars(select(ClinikoConnection)).one().auto_sync is True
-    assert "every 15 minutes" in on.get_data(as_text=True)
+    assert "every minute" in on.get_data(as_text=True)
     scheduled = ScheduledJobRegistry(queue=Queue(context.settings(app).rq_queue, connection=redis_conn))
     assert len(scheduled) >= 1
     post(admin_client, "/settings/integrations/cliniko/auto-sync", {}, htmx=True)
