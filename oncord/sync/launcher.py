@@ -77,14 +77,18 @@ def recent_runs(session: Session, limit: int = 10) -> list[SyncRun]:
     return list(session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)))
 
 
-def last_finished_run(session: Session) -> SyncRun | None:
-    """The latest run that has ended."""
+PUSH_KINDS = ("push",)
+
+
+def last_finished_run(session: Session, kinds: tuple[str, ...] | None = None) -> SyncRun | None:
+    """The latest run that has ended, of these kinds (PULL_KINDS: last read; PUSH_KINDS: last push)."""
     return session.scalars(
         select(SyncRun)
         .where(
             SyncRun.status.in_(
                 [SyncRunStatus.SUCCEEDED.value, SyncRunStatus.PARTIAL.value, SyncRunStatus.FAILED.value]
-            )
+            ),
+            *([SyncRun.kind.in_(kinds)] if kinds else []),
         )
         .order_by(SyncRun.id.desc())
         .limit(1)

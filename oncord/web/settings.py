@@ -15,6 +15,7 @@ from oncord.forms.settings import ActionForm, AutoSyncForm, ConnectClinikoForm, 
 from oncord.integration import (
     NotConnected,
     active_connection,
+    budget_use,
     connect_cliniko,
     disconnect_cliniko,
     set_auto_sync,
@@ -22,7 +23,14 @@ from oncord.integration import (
 from oncord.jobs.sync_jobs import ensure_schedules
 from oncord.models import SyncRun, User
 from oncord.queue import get_queue
-from oncord.sync.launcher import active_pull, launch_pull, recent_runs
+from oncord.sync.launcher import (
+    PULL_KINDS,
+    PUSH_KINDS,
+    active_pull,
+    last_finished_run,
+    launch_pull,
+    recent_runs,
+)
 from oncord.web.auth import require_admin
 from oncord.web.htmx import redirect_to, render_fragment, render_page
 
@@ -48,6 +56,9 @@ def _cliniko_context(**overrides: Any) -> dict[str, Any]:
         "action_form": ActionForm(),
         "running": active_pull(db),
         "runs": recent_runs(db, HISTORY_LENGTH),
+        "last_read": last_finished_run(db, PULL_KINDS),
+        "last_push": last_finished_run(db, PUSH_KINDS),
+        "budget": budget_use(connection, settings(), secret_box()),
     }
     context.update(overrides)
     return context
