@@ -81,8 +81,12 @@ def connect_cliniko(
     secret_box: SecretBox,
     clock: Clock,
     client_options: dict[str, Any] | None = None,
+    auto_sync: bool | None = None,
 ) -> ClinikoConnection:
     """Validate the key with a real request, then store it encrypted (the caller commits).
+
+    `auto_sync` None keeps the choice the clinic made last time (reconnecting after a
+    Disconnect offers it again); the sync history and cursors are never touched.
 
     Raises a ClinikoError subclass (with .user_message) when Cliniko rejects the key or
     cannot be reached; nothing is stored then.
@@ -104,7 +108,7 @@ def connect_cliniko(
         user_name=info.user_name,
         time_zone_identifier=info.time_zone_identifier,
         enabled_at=now,
-        auto_sync=existing.auto_sync if existing is not None else False,
+        auto_sync=previous_auto_sync(session) if auto_sync is None else auto_sync,
         created_at=now,
         updated_at=now,
     )
@@ -119,9 +123,16 @@ def disconnect_cliniko(session: Session, clock: Clock) -> None:
     if connection is None:
         return
     connection.api_key_encrypted = None
-    connection.auto_sync = False
+    # auto_sync stays as chosen, for the next Connect to offer; a disconnected row syncs nothing,
+    # because every schedule looks at the active connection only.
     connection.disconnected_at = clock.now()
     connection.updated_at = clock.now()
+
+
+def previous_auto_sync(session: Session) -> bool:
+    """The auto-sync choice of the latest connection, connected or not (False if there was none)."""
+    latest = session.scalars(select(ClinikoConnection).order_by(ClinikoConnection.id.desc()).limit(1)).first()
+    return bool(latest and latest.auto_sync)
 
 
 def set_auto_sync(session: Session, enabled: bool, clock: Clock) -> None:

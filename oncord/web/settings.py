@@ -18,6 +18,7 @@ from oncord.integration import (
     budget_use,
     connect_cliniko,
     disconnect_cliniko,
+    previous_auto_sync,
     set_auto_sync,
 )
 from oncord.jobs.sync_jobs import ensure_schedules
@@ -51,7 +52,7 @@ def _cliniko_context(**overrides: Any) -> dict[str, Any]:
     connection = active_connection(db)
     context: dict[str, Any] = {
         "connection": connection,
-        "connect_form": ConnectClinikoForm(),
+        "connect_form": ConnectClinikoForm(auto_sync=previous_auto_sync(db)),
         "auto_sync_form": AutoSyncForm(enabled=connection.auto_sync if connection else False),
         "action_form": ActionForm(),
         "running": active_pull(db),
@@ -79,12 +80,15 @@ def connect() -> Response:
         try:
             connection = connect_cliniko(db, api_key=form.api_key.data or "", settings=settings(),
                                          secret_box=secret_box(), clock=clock(),
-                                         client_options=cliniko_client_options())
+                                         client_options=cliniko_client_options(),
+                                         auto_sync=bool(form.auto_sync.data))
         except ClinikoError as exc:
             db.rollback()
             form.api_key.errors = [exc.user_message]
         else:
             db.commit()
+            if connection.auto_sync:
+                ensure_schedules(current_app._get_current_object())  # type: ignore[attr-defined]
             where = connection.account_name or connection.account_subdomain or "your Cliniko account"
             flash(f"Cliniko is connected to {where} (shard {connection.shard}). "
                   "Press Synchronise to bring in patients and appointments.", "success")
