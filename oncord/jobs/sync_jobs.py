@@ -20,7 +20,7 @@ from oncord.jobs.runtime import job_app
 from oncord.models import SyncRun, SyncRunStatus
 from oncord.queue import get_queue, get_redis
 from oncord.sync import outbox
-from oncord.sync.launcher import create_run, run_changed_anything
+from oncord.sync.launcher import create_run, fold_idle_poll, run_changed_anything
 from oncord.sync.locks import SyncAlreadyRunning, pull_lock, pull_running, push_lock
 from oncord.sync.pull import PullSync
 from oncord.sync.push import PushResult, PushSync
@@ -116,6 +116,15 @@ def run_scheduled_pull(app: Flask, *, full: bool) -> SyncRun | str:
         session.commit()
         run_id = run.id
     result = run_pull(app, run_id, full=full, poll=not full)
+    if not full:
+        with database.session() as session:
+            finished = session.get(SyncRun, run_id)
+            assert finished is not None
+            fold_idle_poll(session, finished)
+            session.commit()
+            session.refresh(finished)
+            session.expunge(finished)
+            result = finished
     ensure_push_scheduled(app)
     return result
 

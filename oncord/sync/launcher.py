@@ -101,3 +101,32 @@ def run_changed_anything(run: SyncRun) -> bool:
         isinstance(tally, dict) and (tally.get("created") or tally.get("updated"))
         for tally in (run.counts or {}).values()
     )
+
+
+def is_idle_poll(run: SyncRun) -> bool:
+    """A scheduled poll that finished cleanly and changed nothing."""
+    return (
+        run.kind == "pull_incremental"
+        and run.trigger == "schedule"
+        and run.status == SyncRunStatus.SUCCEEDED
+        and not run.problems
+        and not run_changed_anything(run)
+    )
+
+
+def fold_idle_poll(session: Session, run: SyncRun) -> None:
+    """Merge an idle poll with the idle polls just before it into one row (the caller commits).
+
+    The earlier row goes and this one carries its count and first time, so the history shows
+    "nothing had changed, checked 37 times" once rather than 37 rows, and stays small.
+    """
+    if not is_idle_poll(run):
+        return
+    previous = session.scalars(
+        select(SyncRun).where(SyncRun.id < run.id).order_by(SyncRun.id.desc()).limit(1)
+    ).first()
+    if previous is None or not is_idle_poll(previous):
+        return
+    run.checks = previous.checks + 1
+    run.first_checked_at = previous.first_checked_at or previous.started_at or previous.queued_at
+    session.delete(previous)

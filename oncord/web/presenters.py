@@ -65,6 +65,8 @@ def run_lines(run: SyncRun) -> list[str]:
         lines.append(f"{resource_label(name).capitalize()}: {', '.join(parts)}")
     if not lines and run.is_finished and not run.error:
         checked = f" ({_plural(read, 'record')} read again, all the same)" if read else ""
+        if run.checks > 1:
+            checked = f" (checked {run.checks:,} times in a row)"
         lines.append(f"Nothing had changed in Cliniko{checked}.")
     return lines
 

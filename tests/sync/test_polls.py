@@ -18,6 +18,7 @@ from oncord.models import ActivityEvent, Appointment, Contact, SyncRun, SyncRunS
 from oncord.queue import get_queue
 from oncord.sync.launcher import create_run, run_changed_anything
 from oncord.sync.pull import RESOURCES
+from oncord.web.presenters import run_lines
 from tests.sync.helpers import all_appointments, all_patients
 
 POLLED = [r.name for r in RESOURCES if not r.slow]
@@ -160,3 +161,25 @@ def test_polls_go_on_while_the_daily_reconcile_runs(
         reconcile.join(timeout=60)
     db_session.expire_all()
     assert db_session.get(SyncRun, full_id).status == SyncRunStatus.SUCCEEDED
+
+
+def test_idle_polls_one_after_another_are_kept_as_one_row(
+    connected_app, pull, sandbox, db_session, clock, work_queue
+) -> None:
+    """Three polls that found nothing leave one history row that says so, not three."""
+    pull()
+    _auto_sync_on(connected_app, db_session, clock)
+    clock.advance(minutes=5)
+    for _ in range(3):
+        _poll(connected_app, clock, work_queue)
+    db_session.expire_all()
+    polls = db_session.scalars(select(SyncRun).where(SyncRun.trigger == "schedule")).all()
+    assert [(p.checks, p.status) for p in polls] == [(3, SyncRunStatus.SUCCEEDED)]
+    assert "checked 3 times in a row" in " ".join(run_lines(polls[0]))
+    # A poll that brings a change gets its own row.
+    patient = next(p for p in all_patients(sandbox) if p["archived_at"] is None)
+    sandbox.store.edit_patient(patient["id"], first_name="Changed")
+    _poll(connected_app, clock, work_queue)
+    db_session.expire_all()
+    checks = select(SyncRun.checks).where(SyncRun.trigger == "schedule").order_by(SyncRun.id)
+    assert db_session.scalars(checks).all() == [3, 1]
