@@ -40,11 +40,17 @@ class Settings:
     cliniko_api_base_url: str = ""
     cliniko_app_name: str = "Oncord for clinics"
     cliniko_contact_email: str = "support@oncord.example"
-    cliniko_requests_per_minute: int = 200
+    # The request budget every process shares (Redis): at most this many per window in all, and
+    # bulk pulls at most the second figure, so staff actions and pre-send refreshes find room.
+    cliniko_requests_per_minute: int = 190
+    cliniko_bulk_requests_per_minute: int = 150
+    cliniko_rate_window_seconds: int = 60
     session_lifetime_minutes: int = 12 * 60
     sync_push_delay_seconds: int = 120
     sync_push_max_wait_seconds: int = 600
-    sync_pull_interval_minutes: int = 15
+    # Auto-sync polls what changes often this often, and the slow-moving lists every N minutes.
+    sync_poll_seconds: int = 60
+    sync_lists_minutes: int = 15
     sync_overlap_seconds: int = 120
     # The daily full reconcile runs at this hour (UTC); 16:00 UTC is 2-3 am on Australia's east coast.
     sync_daily_full_hour_utc: int = 16
@@ -102,10 +108,13 @@ _ENV_NAMES = {
     "cliniko_app_name": "CLINIKO_APP_NAME",
     "cliniko_contact_email": "CLINIKO_CONTACT_EMAIL",
     "cliniko_requests_per_minute": "CLINIKO_REQUESTS_PER_MINUTE",
+    "cliniko_bulk_requests_per_minute": "CLINIKO_BULK_REQUESTS_PER_MINUTE",
+    "cliniko_rate_window_seconds": "CLINIKO_RATE_WINDOW_SECONDS",
     "session_lifetime_minutes": "SESSION_LIFETIME_MINUTES",
     "sync_push_delay_seconds": "SYNC_PUSH_DELAY_SECONDS",
     "sync_push_max_wait_seconds": "SYNC_PUSH_MAX_WAIT_SECONDS",
-    "sync_pull_interval_minutes": "SYNC_PULL_INTERVAL_MINUTES",
+    "sync_poll_seconds": "SYNC_POLL_SECONDS",
+    "sync_lists_minutes": "SYNC_LISTS_MINUTES",
     "sync_overlap_seconds": "SYNC_OVERLAP_SECONDS",
     "sync_daily_full_hour_utc": "SYNC_DAILY_FULL_HOUR_UTC",
     "sync_lock_seconds": "SYNC_LOCK_SECONDS",

@@ -66,6 +66,18 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def demo_public_base_url(host: str, port: int, environ: dict[str, str] | None = None) -> str:
+    """Where the demo's message links point: PUBLIC_BASE_URL if set, else the address it serves."""
+    env = os.environ if environ is None else environ
+    if env.get("PUBLIC_BASE_URL"):
+        return env["PUBLIC_BASE_URL"]
+    # A wildcard bind is not an address a browser can open; loopback is where the demo is.
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
 def run_demo(*, host: str, port: int, patients: int, sandbox_port: int) -> None:
     """Start Redis, the Cliniko sandbox, a worker and the web app; sync once; serve until Ctrl-C."""
     os.makedirs(os.path.join(ROOT, "instance"), exist_ok=True)
@@ -77,7 +89,9 @@ def run_demo(*, host: str, port: int, patients: int, sandbox_port: int) -> None:
     sandbox = start_sandbox(patients=patients, port=sandbox_port, rate_limit=None)
     worker = None
     try:
-        overrides = {"mode": "demo", "redis_url": redis_server.url, "cliniko_api_base_url": sandbox.base_url}
+        public_url = demo_public_base_url(host, port)
+        overrides = {"mode": "demo", "redis_url": redis_server.url, "cliniko_api_base_url": sandbox.base_url,
+                     "public_base_url": public_url}
         app = create_app(overrides)
         migrate.upgrade(get_database(app).engine)
         _ensure_admin(app)
@@ -113,13 +127,15 @@ def run_demo(*, host: str, port: int, patients: int, sandbox_port: int) -> None:
             "REDIS_URL": redis_server.url,
             "CLINIKO_API_BASE_URL": sandbox.base_url,
             "DATABASE_URL": context.settings(app).database_url,
+            # The worker sends the messages, so its unsubscribe links need the served port too.
+            "PUBLIC_BASE_URL": public_url,
         }
         # Own session: Ctrl-C reaches only this process, which then stops the worker before Redis.
         worker = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "worker.py")], env=env, cwd=ROOT, start_new_session=True
         )
         click.echo("")
-        click.echo(f"  Oncord is running at http://{host}:{port}/")
+        click.echo(f"  Oncord is running at http://{host}:{port}/ (links in messages: {public_url})")
         click.echo(f"  Log in as {DEMO_EMAIL} with password {DEMO_PASSWORD}")
         click.echo(f"  Cliniko sandbox: {sandbox.base_url} (API key {sandbox.api_key})")
         click.echo("  Press Ctrl-C to stop.")

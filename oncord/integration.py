@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from oncord.budget import BudgetUse, budget_for
 from oncord.cliniko.client import ClinikoClient
 from oncord.cliniko.errors import AuthenticationFailed
 from oncord.cliniko.shards import patient_web_url as _patient_web_url
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.models import ClinikoConnection
-from oncord.secrets import SecretBox
+from oncord.secrets import SecretBox, SecretUnreadable
 
 
 class NotConnected(RuntimeError):
@@ -32,28 +34,43 @@ def active_connection(session: Session) -> ClinikoConnection | None:
     ).first()
 
 
-def make_client(api_key: str, settings: Settings, **options: Any) -> ClinikoClient:
+def make_client(api_key: str, settings: Settings, *, bulk: bool = False, **options: Any) -> ClinikoClient:
     """A Cliniko client for a key, aimed at the real API or the configured override.
 
-    `options` pass through to ClinikoClient (tests inject sleep and clock this way).
+    Every request takes from the key's budget shared in Redis; `bulk` (pulls) keeps to the bulk
+    share of it. `options` pass through to ClinikoClient (tests inject sleep and clock this way).
     """
     return ClinikoClient(
         api_key,
         user_agent=settings.cliniko_user_agent,
         # The client works out the shard and fills the override's {shard} itself.
         base_url=settings.cliniko_api_base_url or None,
-        requests_per_minute=settings.cliniko_requests_per_minute,
+        budget=budget_for(settings, api_key, bulk=bulk),
         **options,
     )
 
 
 def client_for(
-    connection: ClinikoConnection, settings: Settings, secret_box: SecretBox, **options: Any
+    connection: ClinikoConnection, settings: Settings, secret_box: SecretBox, *, bulk: bool = False,
+    **options: Any,
 ) -> ClinikoClient:
     """A client for the stored connection (decrypts the key)."""
     if connection.api_key_encrypted is None:
         raise NotConnected()
-    return make_client(secret_box.decrypt(connection.api_key_encrypted), settings, **options)
+    return make_client(secret_box.decrypt(connection.api_key_encrypted), settings, bulk=bulk, **options)
+
+
+def budget_use(
+    connection: ClinikoConnection | None, settings: Settings, secret_box: SecretBox
+) -> BudgetUse | None:
+    """What the connected key's shared budget spent in its current window (None: not connected)."""
+    if connection is None or connection.api_key_encrypted is None:
+        return None
+    try:
+        key = secret_box.decrypt(connection.api_key_encrypted)
+        return budget_for(settings, key).use()
+    except (SecretUnreadable, RedisError):
+        return None
 
 
 def connect_cliniko(
@@ -64,8 +81,12 @@ def connect_cliniko(
     secret_box: SecretBox,
     clock: Clock,
     client_options: dict[str, Any] | None = None,
+    auto_sync: bool | None = None,
 ) -> ClinikoConnection:
     """Validate the key with a real request, then store it encrypted (the caller commits).
+
+    `auto_sync` None keeps the choice the clinic made last time (reconnecting after a
+    Disconnect offers it again); the sync history and cursors are never touched.
 
     Raises a ClinikoError subclass (with .user_message) when Cliniko rejects the key or
     cannot be reached; nothing is stored then.
@@ -87,7 +108,7 @@ def connect_cliniko(
         user_name=info.user_name,
         time_zone_identifier=info.time_zone_identifier,
         enabled_at=now,
-        auto_sync=existing.auto_sync if existing is not None else False,
+        auto_sync=previous_auto_sync(session) if auto_sync is None else auto_sync,
         created_at=now,
         updated_at=now,
     )
@@ -102,9 +123,16 @@ def disconnect_cliniko(session: Session, clock: Clock) -> None:
     if connection is None:
         return
     connection.api_key_encrypted = None
-    connection.auto_sync = False
+    # auto_sync stays as chosen, for the next Connect to offer; a disconnected row syncs nothing,
+    # because every schedule looks at the active connection only.
     connection.disconnected_at = clock.now()
     connection.updated_at = clock.now()
+
+
+def previous_auto_sync(session: Session) -> bool:
+    """The auto-sync choice of the latest connection, connected or not (False if there was none)."""
+    latest = session.scalars(select(ClinikoConnection).order_by(ClinikoConnection.id.desc()).limit(1)).first()
+    return bool(latest and latest.auto_sync)
 
 
 def set_auto_sync(session: Session, enabled: bool, clock: Clock) -> None:

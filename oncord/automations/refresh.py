@@ -45,12 +45,17 @@ class AppointmentRefresher:
         self._refs: ReferenceIds | None = None
 
     def needed(self, session: Session, now: datetime) -> bool:
-        """Whether Cliniko is connected and the last pull is older than the poll interval."""
+        """Whether Cliniko is connected and the last pull is older than two poll intervals.
+
+        With auto-sync on, a poll every SYNC_POLL_SECONDS keeps appointments at most that old, so
+        a send re-reads its appointment only when polls are off or behind (a missed poll, an
+        outage): one request per message only when the data may really be stale.
+        """
         connection = active_connection(session)
         if connection is None or not connection.is_active:
             return False
         last = last_pull_finished(session)
-        return last is None or now - last > timedelta(minutes=self.settings.sync_pull_interval_minutes)
+        return last is None or now - last > timedelta(seconds=2 * self.settings.sync_poll_seconds)
 
     def refresh(self, session: Session, appointment: Appointment, now: datetime) -> Appointment | None:
         """The appointment as Cliniko has it now (None when Cliniko no longer has it).

@@ -60,7 +60,8 @@ def bench_sync_command(patients: int, appointments: int, db_kind: str, postgres_
         url = scratch_database(db_kind, postgres_url, "oncord_bench", "oncord-bench-")
         # The sandbox's rate limit is off and so is the client's pacing: this measures our side.
         app = create_app({"mode": "test", "database_url": url, "cliniko_api_base_url": base_url,
-                          "cliniko_requests_per_minute": 1_000_000})
+                          "cliniko_requests_per_minute": 1_000_000,
+                          "cliniko_bulk_requests_per_minute": 1_000_000})
         migrate.upgrade(get_database(app).engine)
         with app.app_context(), get_database(app).session() as session:
             connect_cliniko(session, api_key=api_key, settings=context.settings(app),

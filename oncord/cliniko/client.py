@@ -1,7 +1,8 @@
 """HTTP client for Cliniko's REST API: auth, pacing, retries, pagination and typed errors.
 
-Policy, per logical request (at most `max_attempts` sends, all paced by the limiter):
-- every send first passes a sliding-window limiter (`requests_per_minute` per 60 s);
+Policy, per logical request (at most `max_attempts` sends, all paced by the budget):
+- every send, retries and pages included, first takes one request from the budget it was
+  given (`oncord.budget`: shared in Redis by every process using the same key);
 - 429: wait until X-RateLimit-Reset (capped at one minute) and/or Retry-After, plus
   0.25-1.25 s jitter, else exponential backoff; a Retry-After over five minutes raises
   RateLimited at once; out of attempts -> RateLimited. A create is retried too: a 429
@@ -46,7 +47,7 @@ from oncord.cliniko.errors import (
     ValidationFailed,
     WriteOutcomeUnknown,
 )
-from oncord.cliniko.limiter import SlidingWindowLimiter
+from oncord.cliniko.limiter import RequestBudget, Unlimited
 from oncord.cliniko.pagination import Page, collection_key_for_path, next_page_url, read_page
 from oncord.cliniko.shards import locate, web_base_url
 
@@ -120,7 +121,7 @@ class ClinikoClient:
         base_url: str | None = None,
         session: requests.Session | None = None,
         timeout: float = 30,
-        requests_per_minute: int = 200,
+        budget: RequestBudget | None = None,
         max_attempts: int = 6,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
@@ -146,7 +147,7 @@ class ClinikoClient:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng if rng is not None else random.Random()
-        self._limiter = SlidingWindowLimiter(requests_per_minute, 60.0, clock=clock, sleep=sleep)
+        self._budget: RequestBudget = budget if budget is not None else Unlimited()
 
     def __repr__(self) -> str:
         return f"ClinikoClient(shard={self.shard!r}, base_url={self.base_url!r})"
@@ -372,7 +373,7 @@ class ClinikoClient:
         attempt = 0
         while True:
             attempt += 1
-            waited = self._limiter.acquire()
+            waited = self._budget.acquire()
             if waited:
                 self.stats.throttle_waits += 1
                 self.stats.seconds_waited += waited

@@ -21,6 +21,8 @@ class ConnectClinikoForm(FlaskForm):
         validators=[DataRequired("Paste the API key from Cliniko."), Length(max=200)],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
+    # Pre-set to the clinic's previous choice when it reconnects.
+    auto_sync = BooleanField("Synchronise automatically")
 
 
 class AutoSyncForm(FlaskForm):

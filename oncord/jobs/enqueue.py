@@ -22,7 +22,7 @@ from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.messaging.pipeline import JOB_RETRY
 from oncord.models import Campaign, CampaignState
-from oncord.sync.schedule import next_full_slot, next_incremental_slot
+from oncord.sync.schedule import next_full_slot, next_poll_slot
 
 PULL_JOB = "oncord.jobs.sync_jobs.pull"
 SCHEDULED_PULL_JOB = "oncord.jobs.sync_jobs.scheduled_pull"
@@ -98,14 +98,16 @@ def _sync_at(
 
 
 def pull_job_id(full: bool, when: datetime) -> str:
-    """The id of the scheduled pull for one slot."""
-    return f"oncord-{'full' if full else 'incremental'}-pull-{when:%Y%m%dT%H%M}"
+    """The id of the scheduled poll or daily reconcile for one slot."""
+    if full:
+        return f"oncord-full-pull-{when:%Y%m%dT%H%M}"
+    return f"oncord-poll-{when:%Y%m%dT%H%M%S}"
 
 
 def schedule_pulls(queue: Queue, clock: Clock, settings: Settings) -> list[str]:
-    """Make sure the next incremental pull and the next daily reconcile are scheduled."""
+    """Make sure the next poll and the next daily reconcile are scheduled."""
     now = clock.now()
-    incremental = next_incremental_slot(now, settings.sync_pull_interval_minutes)
+    incremental = next_poll_slot(now, settings.sync_poll_seconds)
     full = next_full_slot(now, settings.sync_daily_full_hour_utc)
     ids = [pull_job_id(False, incremental), pull_job_id(True, full)]
     _sync_at(queue, clock, incremental, SCHEDULED_PULL_JOB, ids[0], False)
@@ -119,7 +121,7 @@ def schedule_next_pull(queue: Queue, clock: Clock, settings: Settings, *, full: 
     when = (
         next_full_slot(now, settings.sync_daily_full_hour_utc)
         if full
-        else next_incremental_slot(now, settings.sync_pull_interval_minutes)
+        else next_poll_slot(now, settings.sync_poll_seconds)
     )
     job_id = pull_job_id(full, when)
     _sync_at(queue, clock, when, SCHEDULED_PULL_JOB, job_id, full)

@@ -20,8 +20,8 @@ from oncord.jobs.runtime import job_app
 from oncord.models import SyncRun, SyncRunStatus
 from oncord.queue import get_queue, get_redis
 from oncord.sync import outbox
-from oncord.sync.launcher import active_pull, create_run
-from oncord.sync.locks import SyncAlreadyRunning, pull_lock, push_lock
+from oncord.sync.launcher import create_run, fold_idle_poll, run_changed_anything
+from oncord.sync.locks import SyncAlreadyRunning, pull_lock, pull_running, push_lock
 from oncord.sync.pull import PullSync
 from oncord.sync.push import PushResult, PushSync
 
@@ -29,20 +29,24 @@ from oncord.sync.push import PushResult, PushSync
 def pull(run_id: int, full: bool) -> str:
     """Run a queued pull; Cliniko failures are recorded on the run and re-raised for RQ."""
     run = run_pull(job_app(), run_id, full=full)
-    _after_pull(run.status, f"sync-{run_id}")
+    _after_pull(run, f"sync-{run_id}")
     return run.status
 
 
 def scheduled_pull(full: bool) -> str:
-    """The auto-sync schedule's pull: schedules the next slot, then pulls if auto-sync is on."""
-    status = run_scheduled_pull(job_app(), full=full)
-    _after_pull(status, f"sync-{context.clock(job_app()).now():%Y%m%d%H%M%S}")
-    return status
+    """The auto-sync schedule's poll or reconcile: schedules the next slot, then pulls if auto-sync is on."""
+    app = job_app()
+    run = run_scheduled_pull(app, full=full)
+    if isinstance(run, str):
+        return run
+    _after_pull(run, f"sync-{context.clock(app).now():%Y%m%d%H%M%S}")
+    return run.status
 
 
-def _after_pull(status: str, reason: str) -> None:
-    # Automations react to what a pull brought in without waiting for the next minute.
-    if status not in ("succeeded", "partial"):
+def _after_pull(run: SyncRun, reason: str) -> None:
+    # Automations react to what a pull brought in without waiting for the next minute; a poll
+    # that changed nothing has nothing for them.
+    if run.status not in ("succeeded", "partial") or not run_changed_anything(run):
         return
     enqueue_dispatch(get_queue(job_app()), reason)
 
@@ -52,19 +56,24 @@ def push() -> str:
     return run_push(job_app())
 
 
-def run_pull(app: Flask, run_id: int, *, full: bool) -> SyncRun:
-    """Run the pull of one SyncRun under the pull lock; record why when it cannot run."""
+def run_pull(app: Flask, run_id: int, *, full: bool, poll: bool = False) -> SyncRun:
+    """Run the pull of one SyncRun under its lock; record why when it cannot run.
+
+    A poll (auto-sync) reads the slow-moving lists only every SYNC_LISTS_MINUTES; a pull staff
+    asked for reads everything that changed. Pulls are bulk work for the shared budget.
+    """
     database = get_database(app)
     clock = context.clock(app)
     settings = context.settings(app)
     try:
-        with pull_lock(get_redis(app), settings.sync_lock_seconds) as lock:
+        with pull_lock(get_redis(app), settings.sync_lock_seconds, full=full) as lock:
             with database.session() as session:
                 connection = active_connection(session)
                 if connection is None:
                     raise NotConnected()
                 client = client_for(
-                    connection, settings, context.secret_box(app), **context.cliniko_client_options(app)
+                    connection, settings, context.secret_box(app), bulk=True,
+                    **context.cliniko_client_options(app),
                 )
             with client:
                 sync = PullSync(
@@ -74,6 +83,7 @@ def run_pull(app: Flask, run_id: int, *, full: bool) -> SyncRun:
                     overlap=timedelta(seconds=settings.sync_overlap_seconds),
                     heartbeat=lock.reacquire,
                     default_region=settings.sms_default_region,
+                    lists_every=timedelta(minutes=settings.sync_lists_minutes) if poll else None,
                 )
                 return sync.run(run_id, full=full)
     except (SyncAlreadyRunning, NotConnected) as exc:
@@ -87,8 +97,13 @@ def run_pull(app: Flask, run_id: int, *, full: bool) -> SyncRun:
             return run
 
 
-def run_scheduled_pull(app: Flask, *, full: bool) -> str:
-    """One slot of the auto-sync schedule: book the next slot first, so a failure cannot end it."""
+def run_scheduled_pull(app: Flask, *, full: bool) -> SyncRun | str:
+    """One slot of the auto-sync schedule: book the next slot first, so a failure cannot end it.
+
+    Returns the finished run, or why nothing ran. Polls and the reconcile hold different locks,
+    so polls go on while the reconcile runs; a slot that finds its own kind still running
+    (a poll longer than the interval) leaves no run behind.
+    """
     database = get_database(app)
     clock = context.clock(app)
     with database.session() as session:
@@ -96,14 +111,23 @@ def run_scheduled_pull(app: Flask, *, full: bool) -> str:
         if connection is None or not connection.auto_sync:
             return "auto-sync is off"
         schedule_next_pull(get_queue(app), clock, context.settings(app), full=full)
-        if active_pull(session) is not None:
+        if pull_running(get_redis(app), full=full):
             return "a pull is already under way"
         run = create_run(session, full=full, trigger="schedule", clock=clock)
         session.commit()
         run_id = run.id
-    result = run_pull(app, run_id, full=full)
+    result = run_pull(app, run_id, full=full, poll=not full)
+    if not full:
+        with database.session() as session:
+            finished = session.get(SyncRun, run_id)
+            assert finished is not None
+            fold_idle_poll(session, finished)
+            session.commit()
+            session.refresh(finished)
+            session.expunge(finished)
+            result = finished
     ensure_push_scheduled(app)
-    return result.status
+    return result
 
 
 def ensure_schedules(app: Flask) -> list[str]:

@@ -43,6 +43,10 @@ class SyncRun(Base):
     rate_limit_waits: Mapped[int] = mapped_column(default=0)
     problems: Mapped[list[Any]] = mapped_column(default=list)
     error: Mapped[str | None] = mapped_column(Text)
+    # Polls that found nothing new, one after another, are kept as one row (a poll a minute
+    # would otherwise bury the runs that did something): how many, and when the first ran.
+    checks: Mapped[int] = mapped_column(default=1, server_default="1")
+    first_checked_at: Mapped[datetime | None]
 
     @property
     def is_finished(self) -> bool:

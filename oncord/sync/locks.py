@@ -1,6 +1,9 @@
-"""One pull and one push at a time across every worker: Redis locks with expiry, renewed as work goes.
+"""One poll, one full reconcile and one push at a time across every worker: Redis locks with
+expiry, renewed as work goes.
 
-A worker killed mid-sync cannot renew its lock, so the next sync can start once it expires.
+A poll and the daily full reconcile hold different locks, so polls keep the data fresh during
+the half hour a big clinic's reconcile takes. A worker killed mid-sync cannot renew its lock,
+so the next sync can start once it expires.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 
 PULL_LOCK = "oncord:lock:pull"
+FULL_PULL_LOCK = "oncord:lock:pull-full"
 PUSH_LOCK = "oncord:lock:push"
 
 
@@ -36,9 +40,9 @@ def _held(lock: Lock, *, blocking: bool) -> Iterator[Lock]:
 
 
 @contextmanager
-def pull_lock(redis: Redis, seconds: float) -> Iterator[Lock]:
-    """Hold the pull lock (renew it with .reacquire()), or raise SyncAlreadyRunning at once."""
-    with _held(redis.lock(PULL_LOCK, timeout=seconds), blocking=False) as lock:
+def pull_lock(redis: Redis, seconds: float, *, full: bool = False) -> Iterator[Lock]:
+    """Hold the poll's (or the full reconcile's) lock, renewed with .reacquire(); else SyncAlreadyRunning."""
+    with _held(redis.lock(FULL_PULL_LOCK if full else PULL_LOCK, timeout=seconds), blocking=False) as lock:
         yield lock
 
 
@@ -49,9 +53,9 @@ def push_lock(redis: Redis, seconds: float) -> Iterator[Lock]:
         yield lock
 
 
-def pull_running(redis: Redis) -> bool:
-    """Whether some worker holds the pull lock now."""
-    return bool(redis.exists(PULL_LOCK))
+def pull_running(redis: Redis, *, full: bool = False) -> bool:
+    """Whether some worker holds the poll's (or the full reconcile's) lock now."""
+    return bool(redis.exists(FULL_PULL_LOCK if full else PULL_LOCK))
 
 
 def push_running(redis: Redis) -> bool:

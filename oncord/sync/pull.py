@@ -8,7 +8,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import event, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oncord.cliniko import payloads
@@ -72,6 +74,9 @@ class Resource:
     incremental: bool
     # Tables a first pull grows fast enough to need fresh planner statistics (PostgreSQL).
     analyze: tuple[str, ...] = ()
+    # A slow-moving list (no updated_at filter, rarely edited): a poll reads it only every
+    # SYNC_LISTS_MINUTES; everything else is read by every poll.
+    slow: bool = False
 
 
 def _reference(model: Any, columns: Callable[[Any], dict[str, Any]]) -> StoreFunction:
@@ -102,7 +107,7 @@ def _store_attendees(ctx: StoreContext, records: list[Any]) -> PageCounts:
 # and classes before their attendees (an attendee is stored only once its class is known).
 RESOURCES: tuple[Resource, ...] = (
     Resource("businesses", "clinic locations", lambda c, _since: c.iter_businesses(),
-             payloads.parse_business, _reference(Business, business_columns), False),
+             payloads.parse_business, _reference(Business, business_columns), False, slow=True),
     Resource(
         "practitioners",
         "practitioners",
@@ -110,9 +115,11 @@ RESOURCES: tuple[Resource, ...] = (
         payloads.parse_practitioner,
         _reference(Practitioner, practitioner_columns),
         False,
+        slow=True,
     ),
     Resource("appointment_types", "appointment types", lambda c, _since: c.iter_appointment_types(),
-             payloads.parse_appointment_type, _reference(AppointmentType, appointment_type_columns), False),
+             payloads.parse_appointment_type, _reference(AppointmentType, appointment_type_columns), False,
+             slow=True),
     Resource("patients", "patients", lambda c, since: c.iter_patients(updated_since=since),
              payloads.parse_patient, _store_patients, True, analyze=("contacts", "consent_changes")),
     Resource(
@@ -149,12 +156,15 @@ class PullSync:
         overlap: timedelta,
         heartbeat: Callable[[], object] | None = None,
         default_region: str = "AU",
+        lists_every: timedelta | None = None,
     ) -> None:
         self.database = database
         self.client = client
         self.clock = clock
         self.overlap = overlap
         self.default_region = default_region
+        # A poll (auto-sync) reads the slow lists only when their last read is this old.
+        self.lists_every = lists_every
         # Called after each committed page, e.g. to renew the pull lock.
         self.heartbeat = heartbeat or (lambda: None)
 
@@ -173,7 +183,8 @@ class PullSync:
             session.commit()
             try:
                 for resource in RESOURCES:
-                    self._pull_resource(session, run, resource, full=full)
+                    if self._due(session, resource, full=full):
+                        self._pull_resource(session, run, resource, full=full)
                 self._finish_events(session, run)
             except ClinikoError as exc:
                 session.rollback()
@@ -195,6 +206,12 @@ class PullSync:
             session.commit()
             return run
 
+    def _due(self, session: Session, resource: Resource, *, full: bool) -> bool:
+        if full or self.lists_every is None or not resource.slow:
+            return True
+        last = _cursor(session, resource.name).synced_through
+        return last is None or self.clock.now() - last >= self.lists_every
+
     def _pull_resource(self, session: Session, run: SyncRun, resource: Resource, *, full: bool) -> None:
         cursor = _cursor(session, resource.name)
         since = None
@@ -207,24 +224,50 @@ class PullSync:
         pages = 0
         for page in resource.pages(self.client, since):
             records, problems = _parse_page(resource, page.items)
-            context.now = self.clock.now()
-            counts = resource.store(context, records)
-            counts.skipped += len(problems)
-            counts.fetched += len(problems)
-            _add_counts(run, resource.name, counts)
-            if problems:
-                run.problems = (list(run.problems) + problems)[:MAX_PROBLEMS]
-            run.pages_done += 1
-            self._copy_stats(run)
-            session.commit()
+            self._store_page(session, run, resource, context, records, problems)
             self.heartbeat()
             pages += 1
             if pages in _ANALYZE_AFTER_PAGES:
                 _refresh_planner_statistics(session, resource.analyze)
-        cursor.synced_through = listing_started
+        # A poll and the daily reconcile run side by side; the later listing start wins, so a
+        # reconcile that began long ago never moves the cursor back past what a poll stored.
+        session.refresh(cursor)
+        if cursor.synced_through is None or cursor.synced_through < listing_started:
+            cursor.synced_through = listing_started
         if full or not resource.incremental:
             cursor.last_full_sync_at = listing_started
         session.commit()
+
+    def _store_page(
+        self,
+        session: Session,
+        run: SyncRun,
+        resource: Resource,
+        context: StoreContext,
+        records: list[Any],
+        problems: list[dict[str, Any]],
+    ) -> None:
+        """Store and commit one page; a page that meets a concurrent pull's insert is stored again."""
+        for attempt in (1, 2):
+            context.now = self.clock.now()
+            try:
+                counts = resource.store(context, records)
+                counts.skipped += len(problems)
+                counts.fetched += len(problems)
+                _add_counts(run, resource.name, counts)
+                if problems:
+                    run.problems = (list(run.problems) + problems)[:MAX_PROBLEMS]
+                run.pages_done += 1
+                self._copy_stats(run)
+                session.commit()
+                return
+            except (IntegrityError, psycopg.IntegrityError):
+                # A poll and the reconcile met the same new record; its row now exists, so the
+                # second attempt updates it instead.
+                session.rollback()
+                context._refs = None
+                if attempt == 2:
+                    raise
 
     def _finish_events(self, session: Session, run: SyncRun) -> None:
         cursor = _cursor(session, FINISHED_EVENTS_CURSOR)

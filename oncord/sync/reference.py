@@ -71,23 +71,36 @@ def appointment_type_columns(appointment_type: Any) -> dict[str, Any]:
 def upsert_reference(
     session: Session, model: Any, columns: Callable[[Any], dict[str, Any]], records: Sequence[Any]
 ) -> PageCounts:
-    """Create or update one page of a reference list."""
+    """Create or update one page of a reference list; only rows whose values differ count as updated.
+
+    These lists are read whole (Cliniko has no updated_at filter for them), so most rows of
+    most reads are the same as stored; those are left alone and counted unchanged.
+    """
     counts = PageCounts(fetched=len(records))
+    if not records:
+        return counts
     table = model.__table__
-    existing: dict[str, int] = dict(
-        session.execute(
-            select(table.c.cliniko_id, table.c.id).where(table.c.cliniko_id.in_([r.id for r in records]))
-        ).all()
-    )
+    names = list(columns(records[0]))
+    existing = {
+        row.cliniko_id: row
+        for row in session.execute(
+            select(table.c.id, *(table.c[n] for n in names)).where(
+                table.c.cliniko_id.in_([r.id for r in records])
+            )
+        )
+    }
     inserts, updates = [], []
     for record in records:
         values = columns(record)
-        if record.id in existing:
-            updates.append({**values, "id": existing[record.id]})
-            counts.updated += 1
-        else:
+        row = existing.get(record.id)
+        if row is None:
             inserts.append(values)
             counts.created += 1
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            updates.append({**values, "id": row.id})
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
     update_by_id(session, table, updates)
     insert_returning_ids(session, table, inserts, "cliniko_id")
     return counts

@@ -1,4 +1,4 @@
-"""When syncs run on their own: the slots of the incremental pulls and the daily reconcile.
+"""When syncs run on their own: the slots of the polls and of the daily reconcile.
 
 RQ's scheduler holds the next pull, full reconcile and push (oncord.jobs.enqueue queues them,
 one job id per slot); the database and the pull lock keep each run single.
@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 
-def next_incremental_slot(now: datetime, interval_minutes: int) -> datetime:
-    """The next whole multiple of the interval after now (e.g. :00, :15, :30, :45)."""
+def next_poll_slot(now: datetime, interval_seconds: int) -> datetime:
+    """The next whole multiple of the interval after now, counted from midnight (e.g. every :00 s)."""
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    elapsed = int((now - midnight).total_seconds() // 60)
-    slot = (elapsed // interval_minutes + 1) * interval_minutes
-    return midnight + timedelta(minutes=slot)
+    elapsed = int((now - midnight).total_seconds())
+    slot = (elapsed // interval_seconds + 1) * interval_seconds
+    return midnight + timedelta(seconds=slot)
 
 
 def next_full_slot(now: datetime, hour_utc: int) -> datetime:

@@ -10,7 +10,7 @@ from oncord.dashboard.chart import LABELS, build_chart
 from oncord.dashboard.stats import counts, weekly_outcomes
 from oncord.db import get_session
 from oncord.integration import active_connection
-from oncord.sync.launcher import active_pull, last_finished_run
+from oncord.sync.launcher import PULL_KINDS, PUSH_KINDS, active_pull, last_finished_run
 from oncord.web.auth import require_login
 from oncord.web.htmx import render_page
 from oncord.web.timefmt import request_zone
@@ -28,7 +28,8 @@ def home() -> Response:
         "dashboard/page.html",
         "dashboard/_summary.html",
         connection=active_connection(db),
-        last_run=last_finished_run(db),
+        last_read=last_finished_run(db, PULL_KINDS),
+        last_push=last_finished_run(db, PUSH_KINDS),
         running=active_pull(db),
         counts=counts(db, now),
         chart=build_chart(weeks),

@@ -23,7 +23,8 @@ RUN_STATUS_LABELS = {
     "failed": "Did not finish",
 }
 TRIGGER_LABELS = {"manual": "Started by staff", "schedule": "Automatic", "auto": "Automatic",
-                  "demo": "Demo start-up", "cli": "Command line", "connect": "After connecting"}
+                  "demo": "Demo start-up", "cli": "Command line", "connect": "After connecting",
+                  "edit": "After edits in Oncord"}
 CONSENT_SOURCE_LABELS = {
     "cliniko_sync": "from Cliniko",
     "unsubscribe_link": "unsubscribe link",
@@ -38,11 +39,26 @@ def resource_label(name: str | None) -> str:
     return RESOURCE_LABELS.get(name or "", (name or "").replace("_", " "))
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def run_lines(run: SyncRun) -> list[str]:
-    """One line per resource that had records, e.g. "patients: 120 read, 20 new, 3 updated"."""
+    """What a run did, in words staff read.
+
+    A pull: one line per resource with real changes ("Patients: 120 read, 20 new, 3 updated");
+    records read again but unchanged are not changes, and a finished pull that changed nothing
+    says so. A push: what it sent ("2 fields for 1 patient"), or that there was nothing to send.
+    """
+    if run.kind == "push":
+        return _push_lines(run)
     lines = []
+    read = 0
     for name, tally in (run.counts or {}).items():
-        if not isinstance(tally, dict) or not tally.get("fetched"):
+        if not isinstance(tally, dict):
+            continue
+        read += tally.get("fetched", 0)
+        if not any(tally.get(key) for key in ("created", "updated", "skipped")):
             continue
         parts = [f"{tally.get('fetched', 0):,} read"]
         for key, word in (("created", "new"), ("updated", "updated"), ("skipped", "skipped"),
@@ -50,6 +66,25 @@ def run_lines(run: SyncRun) -> list[str]:
             if tally.get(key):
                 parts.append(f"{tally[key]:,} {word}")
         lines.append(f"{resource_label(name).capitalize()}: {', '.join(parts)}")
+    if not lines and run.is_finished and not run.error:
+        checked = f" ({_plural(read, 'record')} read again, all the same)" if read else ""
+        if run.checks > 1:
+            checked = f" (checked {run.checks:,} times in a row)"
+        lines.append(f"Nothing had changed in Cliniko{checked}.")
+    return lines
+
+
+def _push_lines(run: SyncRun) -> list[str]:
+    tally = (run.counts or {}).get("contacts") or {}
+    fields, patients = tally.get("fields_pushed", 0), tally.get("pushed", 0)
+    failed = tally.get("fields_failed", 0)
+    lines = []
+    if fields:
+        lines.append(f"Sent {_plural(fields, 'field')} for {_plural(patients, 'patient')} to Cliniko")
+    if failed:
+        lines.append(f"{_plural(failed, 'field')} refused by Cliniko (see the contact)")
+    if not lines and run.is_finished and not run.error:
+        lines.append("Nothing to send.")
     return lines
 
 
@@ -63,7 +98,9 @@ def problem_text(problem: Any) -> str:
 
 
 def run_kind(run: SyncRun) -> str:
-    """"Everything" for a full pull, "Changes" for an incremental one."""
+    """"Everything" for a full pull, "Changes" for an incremental one, "Edits to Cliniko" for a push."""
+    if run.kind == "push":
+        return "Edits sent to Cliniko"
     return "Everything" if run.kind.endswith("full") else "Changes since last sync"
 
 

@@ -15,14 +15,23 @@ from oncord.forms.settings import ActionForm, AutoSyncForm, ConnectClinikoForm, 
 from oncord.integration import (
     NotConnected,
     active_connection,
+    budget_use,
     connect_cliniko,
     disconnect_cliniko,
+    previous_auto_sync,
     set_auto_sync,
 )
 from oncord.jobs.sync_jobs import ensure_schedules
 from oncord.models import SyncRun, User
 from oncord.queue import get_queue
-from oncord.sync.launcher import active_pull, launch_pull, recent_runs
+from oncord.sync.launcher import (
+    PULL_KINDS,
+    PUSH_KINDS,
+    active_pull,
+    last_finished_run,
+    launch_pull,
+    recent_runs,
+)
 from oncord.web.auth import require_admin
 from oncord.web.htmx import redirect_to, render_fragment, render_page
 
@@ -43,11 +52,14 @@ def _cliniko_context(**overrides: Any) -> dict[str, Any]:
     connection = active_connection(db)
     context: dict[str, Any] = {
         "connection": connection,
-        "connect_form": ConnectClinikoForm(),
+        "connect_form": ConnectClinikoForm(auto_sync=previous_auto_sync(db)),
         "auto_sync_form": AutoSyncForm(enabled=connection.auto_sync if connection else False),
         "action_form": ActionForm(),
         "running": active_pull(db),
         "runs": recent_runs(db, HISTORY_LENGTH),
+        "last_read": last_finished_run(db, PULL_KINDS),
+        "last_push": last_finished_run(db, PUSH_KINDS),
+        "budget": budget_use(connection, settings(), secret_box()),
     }
     context.update(overrides)
     return context
@@ -68,12 +80,15 @@ def connect() -> Response:
         try:
             connection = connect_cliniko(db, api_key=form.api_key.data or "", settings=settings(),
                                          secret_box=secret_box(), clock=clock(),
-                                         client_options=cliniko_client_options())
+                                         client_options=cliniko_client_options(),
+                                         auto_sync=bool(form.auto_sync.data))
         except ClinikoError as exc:
             db.rollback()
             form.api_key.errors = [exc.user_message]
         else:
             db.commit()
+            if connection.auto_sync:
+                ensure_schedules(current_app._get_current_object())  # type: ignore[attr-defined]
             where = connection.account_name or connection.account_subdomain or "your Cliniko account"
             flash(f"Cliniko is connected to {where} (shard {connection.shard}). "
                   "Press Synchronise to bring in patients and appointments.", "success")

@@ -382,27 +382,39 @@ def test_very_long_retry_after_is_not_slept_through(fake_api, make_client, fake_
     assert len(fake_api.seen) == 1
 
 
-def test_limiter_paces_requests(fake_api, make_client, fake_time):
-    """With 3 requests per minute, the 4th request waits a minute and the 7th another."""
+class CountingBudget:
+    """A budget that records each acquisition and reports a wait for every third one."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+    def acquire(self) -> float:
+        self.taken += 1
+        return 1.5 if self.taken % 3 == 0 else 0.0
+
+
+def test_every_send_takes_from_the_budget_it_was_given(fake_api, make_client, fake_time):
+    """Each request asks the injected budget first, and its waits are counted as throttling."""
     fake_api.on("GET", "/v1/user", Reply(body=USER))
-    client = make_client(requests_per_minute=3)
+    budget = CountingBudget()
+    client = make_client(budget=budget)
     for _ in range(7):
         client.get_user()
-    assert fake_time.sleeps == [60.0, 60.0]
+    assert budget.taken == 7
     assert client.stats.throttle_waits == 2
-    assert client.stats.requests_made == 7
+    assert client.stats.seconds_waited == 3.0
     assert client.stats.rate_limit_waits == 0
 
 
-def test_limiter_counts_retries_and_pages(fake_api, make_client, fake_time):
-    """Retries and page fetches use the same per-minute budget."""
+def test_retries_and_pages_take_from_the_budget_too(fake_api, make_client, fake_time):
+    """Retries and page fetches each cost one request of the budget."""
     fake_api.on("GET", "/v1/patients",
                 page("patients", [{"id": "1"}], 2, f"{fake_api.base_url}/patients?page=2"),
                 Reply(503), page("patients", [{"id": "2"}], 2))
-    client = make_client(requests_per_minute=2)
+    budget = CountingBudget()
+    client = make_client(budget=budget)
     assert len(list(client.iter_patients())) == 2
-    # backoff after the 503, then the limiter holds the third request.
-    assert len(fake_time.sleeps) == 2
+    assert budget.taken == len(fake_api.seen) == 3
     assert client.stats.throttle_waits == 1
 
 

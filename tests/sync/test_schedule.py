@@ -12,14 +12,15 @@ from oncord.jobs.enqueue import pull_job_id
 from oncord.jobs.sync_jobs import ensure_schedules
 from oncord.models import SyncRun
 from oncord.queue import get_queue
-from oncord.sync.schedule import next_full_slot, next_incremental_slot
+from oncord.sync.schedule import next_full_slot, next_poll_slot
 
 
-def test_slots_are_whole_quarter_hours_and_a_daily_hour() -> None:
-    """The next incremental slot is the next multiple of the interval; the reconcile is daily."""
+def test_slots_are_whole_minutes_and_a_daily_hour() -> None:
+    """The next poll slot is the next multiple of the interval; the reconcile is daily."""
     now = datetime(2026, 11, 20, 23, 7, 12, tzinfo=UTC)
-    assert next_incremental_slot(now, 15) == datetime(2026, 11, 20, 23, 15, tzinfo=UTC)
-    assert next_incremental_slot(datetime(2026, 11, 20, 23, 45, tzinfo=UTC), 15) == datetime(
+    assert next_poll_slot(now, 60) == datetime(2026, 11, 20, 23, 8, tzinfo=UTC)
+    assert next_poll_slot(now, 30) == datetime(2026, 11, 20, 23, 7, 30, tzinfo=UTC)
+    assert next_poll_slot(datetime(2026, 11, 20, 23, 59, 0, tzinfo=UTC), 60) == datetime(
         2026, 11, 21, 0, 0, tzinfo=UTC
     )
     assert next_full_slot(now, 16) == datetime(2026, 11, 21, 16, 0, tzinfo=UTC)
@@ -40,7 +41,7 @@ def test_turning_auto_sync_on_schedules_one_pull_per_slot(connected_app, db_sess
     assert first == again
     scheduled = sorted(get_queue(connected_app).scheduled_job_registry.get_job_ids())
     assert scheduled == sorted(first)
-    assert pull_job_id(False, next_incremental_slot(clock.now(), 15)) in scheduled
+    assert pull_job_id(False, next_poll_slot(clock.now(), 60)) in scheduled
 
 
 def test_a_scheduled_slot_pulls_and_books_the_next_one(connected_app, db_session, clock, work_queue) -> None:
@@ -48,13 +49,13 @@ def test_a_scheduled_slot_pulls_and_books_the_next_one(connected_app, db_session
     set_auto_sync(db_session, True, clock)
     db_session.commit()
     ensure_schedules(connected_app)
-    clock.advance(minutes=15)
+    clock.advance(seconds=60)
     work_queue()
     runs = db_session.scalars(select(SyncRun).where(SyncRun.trigger == "schedule")).all()
     assert {r.kind for r in runs} >= {"pull_incremental"}
     assert all(r.status == "succeeded" for r in runs)
     scheduled = get_queue(connected_app).scheduled_job_registry.get_job_ids()
-    assert pull_job_id(False, next_incremental_slot(clock.now(), 15)) in scheduled
+    assert pull_job_id(False, next_poll_slot(clock.now(), 60)) in scheduled
 
 
 def test_a_slot_after_auto_sync_was_turned_off_does_nothing(
@@ -70,4 +71,4 @@ def test_a_slot_after_auto_sync_was_turned_off_does_nothing(
     work_queue()
     assert db_session.scalars(select(SyncRun)).all() == []
     assert get_queue(connected_app).scheduled_job_registry.get_job_ids() == []
-    assert context.settings(connected_app).sync_pull_interval_minutes == 15
+    assert context.settings(connected_app).sync_poll_seconds == 60

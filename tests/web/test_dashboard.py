@@ -78,7 +78,8 @@ def test_dashboard_empty_state_for_staff(staff_client) -> None:
     """With nothing connected, staff are told to ask an admin; the chart explains its absence."""
     body = staff_client.get("/").get_data(as_text=True)
     assert "Not connected" in body and "Ask your clinic" in body
-    assert "No appointments in the last 12 weeks yet" in body and "No sync has run yet" in body
+    assert "No appointments in the last 12 weeks yet" in body
+    assert "Nothing has been read from Cliniko yet" in body
 
 
 def test_dashboard_empty_state_for_admins(admin_client) -> None:

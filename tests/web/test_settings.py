@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from oncord import context
+from oncord.jobs.sync_jobs import ensure_schedules
 from oncord.models import ClinikoConnection, Contact, SyncRun
 from tests.factories import make_connection, make_contact, make_sync_run
 from tests.web.conftest import HTMX, point_at, post
@@ -66,7 +69,7 @@ def test_auto_sync_toggle(admin_client, app, db_session, clock, redis_conn) -> N
     assert "checked" in on.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.scalars(select(ClinikoConnection)).one().auto_sync is True
-    assert "every 15 minutes" in on.get_data(as_text=True)
+    assert "every minute" in on.get_data(as_text=True)
     scheduled = ScheduledJobRegistry(queue=Queue(context.settings(app).rq_queue, connection=redis_conn))
     assert len(scheduled) >= 1
     post(admin_client, "/settings/integrations/cliniko/auto-sync", {}, htmx=True)
@@ -154,7 +157,7 @@ def test_page_shows_a_running_sync(admin_client, db_session, clock) -> None:
     assert "Synchronising patients" in body and "load delay:1s" in body
 
 
-def test_disconnect_keeps_data_and_forgets_the_key(admin_client, db_session, clock) -> None:
+def test_disconnect_keeps_data_and_forgets_the_key(admin_client, app, db_session, clock) -> None:
     """Disconnect stops syncing and forgets the key; contacts stay."""
     make_connection(db_session, clock, auto_sync=True)
     make_contact(db_session, clock, cliniko_patient_id="5")
@@ -164,7 +167,8 @@ def test_disconnect_keeps_data_and_forgets_the_key(admin_client, db_session, clo
     db_session.expire_all()
     connection = db_session.scalars(select(ClinikoConnection)).one()
     assert connection.api_key_encrypted is None and connection.disconnected_at == clock.now()
-    assert connection.auto_sync is False
+    # The choice is kept for the next Connect, but nothing is scheduled for a disconnected account.
+    assert ensure_schedules(app) == []
     assert db_session.scalars(select(Contact)).one().cliniko_patient_id == "5"
     body = admin_client.get("/settings/integrations").get_data(as_text=True)
     assert "Cliniko is disconnected" in body and "Enable Integration" in body
@@ -182,3 +186,32 @@ def test_disconnect_needs_csrf(admin_client, db_session, clock) -> None:
 def test_settings_root_opens_integrations(admin_client) -> None:
     """/settings/ goes to the integrations tab."""
     assert admin_client.get("/settings/").headers["Location"] == "/settings/integrations"
+
+
+def _auto_sync_box_checked(body: str) -> bool:
+    box = re.search(r'<input[^>]*name="auto_sync"[^>]*>', body)
+    assert box, "no auto-sync box on the connect form"
+    return "checked" in box.group(0)
+
+
+def test_reconnecting_offers_the_previous_auto_sync_choice_and_keeps_the_history(
+    admin_client, app, cliniko, db_session, clock
+) -> None:
+    """Disconnect, then Connect: the form offers auto-sync as it was, and the sync history stays."""
+    assert not _auto_sync_box_checked(admin_client.get("/settings/integrations").get_data(as_text=True))
+    connect = {"api_key": cliniko.api_key, "auto_sync": "y"}
+    post(admin_client, "/settings/integrations/cliniko", connect, htmx=True)
+    assert db_session.scalars(select(ClinikoConnection)).one().auto_sync is True
+    assert ensure_schedules(app), "auto-sync chosen at Connect schedules the polls"
+    make_sync_run(db_session, clock, counts={"patients": {"fetched": 3, "created": 3}})
+    db_session.commit()
+    post(admin_client, "/settings/integrations/cliniko/disconnect", htmx=True)
+
+    body = admin_client.get("/settings/integrations").get_data(as_text=True)
+    assert "Enable Integration" in body and _auto_sync_box_checked(body)
+    assert "Recent syncs" in body and "Patients: 3 read, 3 new" in body
+    post(admin_client, "/settings/integrations/cliniko", connect, htmx=True)
+    db_session.expire_all()
+    latest = db_session.scalars(select(ClinikoConnection).order_by(ClinikoConnection.id.desc())).first()
+    assert latest.is_active and latest.auto_sync is True
+    assert "Patients: 3 read, 3 new" in admin_client.get("/settings/integrations").get_data(as_text=True)
