@@ -26,7 +26,7 @@ from oncord.db import get_database
 from oncord.integration import connect_cliniko
 from oncord.jobs.sync_jobs import run_pull
 from oncord.messaging.profile import settings_row
-from oncord.models import Appointment, Automation, AutomationSend, Contact
+from oncord.models import Appointment, AppointmentKind, Automation, AutomationSend, Contact
 from oncord.sandbox.server import RunningSandbox, start_sandbox
 from oncord.sync.launcher import create_run
 
@@ -126,7 +126,8 @@ def _plan(app: Flask, count: int) -> list[tuple[str, str]]:
             select(Contact.cliniko_patient_id).where(Contact.cliniko_patient_id.is_not(None),
                                                      Contact.archived_at.is_(None)).limit(count)))
         appointments = list(session.scalars(
-            select(Appointment.cliniko_id).where(Appointment.cancelled_at.is_(None),
+            select(Appointment.cliniko_id).where(Appointment.kind == AppointmentKind.INDIVIDUAL.value,
+                                                 Appointment.cancelled_at.is_(None),
                                                  Appointment.archived_at.is_(None),
                                                  Appointment.contact_id.is_not(None),
                                                  Appointment.starts_at > now).limit(count)))
@@ -178,6 +179,7 @@ def _look(app: Flask, made: list[Change]) -> None:
                 Contact.cliniko_patient_id.in_(patient_ids))).all())
         cancelled = dict(session.execute(
             select(Appointment.cliniko_id, Appointment.id).where(
+                Appointment.kind == AppointmentKind.INDIVIDUAL.value,
                 Appointment.cliniko_id.in_([c.cliniko_id for c in waiting if c.kind == "cancel"]),
                 Appointment.cancelled_at.is_not(None))).all())
         decided = set(session.scalars(
