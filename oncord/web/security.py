@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from oncord.bounds import MAX_ID, is_id
 from oncord.config import Settings
 from oncord.context import settings
 
@@ -33,9 +34,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 # Forms and pages are small; a bigger body is refused (413) before anything parses it.
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024
-# Every id is a database integer or a Cliniko 64-bit id: anything bigger matches no route (404)
-# instead of overflowing the database driver (500).
-MAX_ID = 2**63 - 1
+# An id in a URL bigger than any id (oncord.bounds) matches no route (404) instead of overflowing
+# the database driver (500).
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -44,6 +44,12 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def id_arg(name: str) -> int | None:
+    """A query-string id (a paging cursor such as ?after=), or None when absent or out of range."""
+    value = request.args.get(name, type=int)
+    return value if is_id(value, allow_zero=True) else None
 
 
 # Health checks and the bench talk to the server directly, by loopback address.
