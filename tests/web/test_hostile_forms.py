@@ -328,10 +328,11 @@ def test_audience_values_out_of_range_come_back_on_the_form(admin_client, ids) -
     assert seen.status_code == 422 and "not on the list any more" in seen.get_data(as_text=True)
 
 
-def test_a_paging_cursor_out_of_range_is_ignored(admin_client, ids) -> None:
-    """?after= beyond any id on the recipients list shows the first page."""
+def test_ids_out_of_range_in_a_query_string_are_ignored(admin_client, ids) -> None:
+    """?after= beyond any id shows the first page; ?practitioner= beyond any id filters nothing."""
     response = admin_client.get(f"/campaigns/{ids['campaign']}/recipients?after=99999999999999999999999")
     assert response.status_code == 200
+    assert admin_client.get("/contacts?practitioner=99999999999999999999999").status_code == 200
 
 
 def test_deeply_nested_block_json_is_refused_with_a_message(admin_client, ids) -> None:
