@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from oncord import logredact
+
 # The app factory reads its settings (SECRET_KEY, DATABASE_URL, ...) from the environment.
 wsgi_app = "oncord:create_app()"
 
@@ -31,7 +33,10 @@ graceful_timeout = 30
 keepalive = 75
 
 # Access log to stdout without patient data: the path but never the query string (searches are
-# patient names), no referer (it carries the previous page's query) and no user agent.
+# patient names), no referer (it carries the previous page's query) and no user agent. Every log
+# record of the master and the workers also goes through oncord.logredact, which hides the
+# unsubscribe token in /u/<token> paths, any query value, e-mail addresses and phone numbers.
+logredact.install()
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 

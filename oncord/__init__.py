@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from oncord import db
+from oncord import db, logredact
 from oncord.clock import Clock, SystemClock
 from oncord.config import load_settings
 from oncord.resources import resource_path
@@ -18,6 +18,8 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock | None =
     """Build the Flask app: settings, database, queue, blueprints and CLI."""
     # Flask's default instance folder: <checkout>/instance, or <prefix>/var/oncord-instance when
     # installed (never inside site-packages).
+    # Before anything logs: no log line of this process carries patient data (oncord/logredact.py).
+    logredact.install()
     app = Flask(
         __name__,
         template_folder=resource_path("templates"),

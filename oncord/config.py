@@ -46,6 +46,12 @@ class Settings:
     cliniko_bulk_requests_per_minute: int = 150
     cliniko_rate_window_seconds: int = 60
     session_lifetime_minutes: int = 12 * 60
+    # How many reverse proxies in front of the app append to X-Forwarded-For (0: none, the
+    # client's address is the connection's). Login throttling counts by the address this yields.
+    trusted_proxy_count: int = 0
+    # Host names requests may name (comma-separated); empty: in production the host of
+    # PUBLIC_BASE_URL, plus loopback for health checks and the bench. Outside production any host.
+    trusted_hosts: str = ""
     sync_push_delay_seconds: int = 120
     sync_push_max_wait_seconds: int = 600
     # Auto-sync polls what changes often this often, and the slow-moving lists every N minutes.
@@ -111,6 +117,8 @@ _ENV_NAMES = {
     "cliniko_bulk_requests_per_minute": "CLINIKO_BULK_REQUESTS_PER_MINUTE",
     "cliniko_rate_window_seconds": "CLINIKO_RATE_WINDOW_SECONDS",
     "session_lifetime_minutes": "SESSION_LIFETIME_MINUTES",
+    "trusted_proxy_count": "TRUSTED_PROXY_COUNT",
+    "trusted_hosts": "TRUSTED_HOSTS",
     "sync_push_delay_seconds": "SYNC_PUSH_DELAY_SECONDS",
     "sync_push_max_wait_seconds": "SYNC_PUSH_MAX_WAIT_SECONDS",
     "sync_poll_seconds": "SYNC_POLL_SECONDS",

@@ -94,6 +94,13 @@ def connect_cliniko(
     api_key = api_key.strip()
     if not api_key:
         raise AuthenticationFailed("empty API key", user_message="Enter the API key from Cliniko.")
+    # A key travels in an HTTP header, which carries printable ASCII only (Cliniko's keys are).
+    if not (api_key.isascii() and api_key.isprintable()) or " " in api_key:
+        raise AuthenticationFailed(
+            "malformed API key",
+            user_message="That is not a Cliniko API key: it has spaces or characters Cliniko's keys "
+            "never have. Copy the key again from Cliniko (My Info → Manage API keys) and paste it alone.",
+        )
     with make_client(api_key, settings, **(client_options or {})) as client:
         info = client.check_connection()
     now = clock.now()

@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from oncord.accounts.passwords import password_problem
 from oncord.clock import Clock
 from oncord.models import Role, User
-
-MIN_PASSWORD_LENGTH = 10
 
 # Checked against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("oncord-dummy-password")
@@ -32,10 +31,11 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords too short to resist guessing."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+def check_password_strength(password: str, email: str = "") -> None:
+    """Refuse passwords too short or too common to resist guessing (AccountError says why)."""
+    problem = password_problem(password, email=email)
+    if problem:
+        raise AccountError(problem)
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -50,7 +50,7 @@ def create_user(session: Session, *, email: str, password: str, role: Role | str
         raise AccountError("Enter a valid e-mail address.")
     if find_user(session, email) is not None:
         raise AccountError(f"There is already a user with the e-mail {email}.")
-    check_password_strength(password)
+    check_password_strength(password, email)
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -77,7 +77,7 @@ def authenticate(session: Session, email: str, password: str, clock: Clock) -> U
 
 def set_password(user: User, password: str) -> None:
     """Replace a user's password (which also ends their other sessions)."""
-    check_password_strength(password)
+    check_password_strength(password, user.email)
     user.password_hash = hash_password(password)
 
 

@@ -26,6 +26,7 @@ from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database, table_of
 from oncord.integration import active_connection
+from oncord.logredact import personal_of
 from oncord.messaging.errors import MessageProblem, NotConfigured, SendError, as_send_error, failure_text
 from oncord.messaging.frequency import release_slot, take_slot
 from oncord.messaging.pipeline import (
@@ -188,7 +189,8 @@ class BatchSender:
             except (MessageProblem, NotConfigured) as exc:
                 failures.append((send, failure_text(exc)))
             except Exception as exc:  # noqa: BLE001 - logged with its traceback, shown as this message's failure
-                log.exception("automation send %s could not be prepared", send.id)
+                with personal_of(contact):  # the traceback may quote the contact's details
+                    log.exception("automation send %s could not be prepared", send.id)
                 failures.append((send, failure_text(exc)))
         claims = self._settle(session, now, specs, not_due, skips, waits, failures, ready, result)
         claims = self._frequency_cap(session, claims, profile, now, result)
@@ -370,7 +372,8 @@ class BatchSender:
         except Exception as raised:  # noqa: BLE001 - a provider bug fails this message, not the batch
             exc = as_send_error(raised)
             if not isinstance(raised, SendError):
-                log.exception("automation send %s: unexpected error from the provider", claim.send.id)
+                with personal_of(message):  # a provider's message may quote the recipient
+                    log.exception("automation send %s: unexpected error from the provider", claim.send.id)
             now = self.clock.now()
             if exc.halts:
                 # Nothing can go until an admin fixes the login: wait, without using up an attempt.

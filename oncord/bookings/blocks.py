@@ -187,7 +187,7 @@ def block_from_dict(
     if isinstance(data, str):
         try:
             data = json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than Python's stack
             raise InvalidBlock("A block could not be read. Reload the editor and try again.") from exc
     if not isinstance(data, dict):
         raise InvalidBlock("A block could not be read. Reload the editor and try again.")

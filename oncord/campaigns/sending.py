@@ -32,6 +32,7 @@ from oncord.campaigns.compose import Content, render_message
 from oncord.clock import Clock, utc
 from oncord.config import Settings
 from oncord.db import Database, UTCDateTime, table_of
+from oncord.logredact import personal_of
 from oncord.messaging.eligibility import Reason, check_recipient, reason_text
 from oncord.messaging.errors import (
     InvalidAddress,
@@ -428,7 +429,8 @@ class CampaignSender:
                     continue
             except Exception as exc:  # noqa: BLE001 - shown as this message's failure
                 if not isinstance(exc, MessageProblem | NotConfigured):
-                    log.exception("campaign recipient %s could not be prepared", recipient.id)
+                    with personal_of(contact):  # the traceback may quote the contact's details
+                        log.exception("campaign recipient %s could not be prepared", recipient.id)
                 error = failure_text(exc)
                 code = (Reason.INVALID_ADDRESS if isinstance(exc, InvalidAddress) else
                         Reason.TEMPLATE if isinstance(exc, MessageProblem) else Reason.UNEXPECTED).value
@@ -539,7 +541,8 @@ class CampaignSender:
         except Exception as raised:  # noqa: BLE001 - a provider bug fails this message, not the campaign
             exc = as_send_error(raised)
             if not isinstance(raised, SendError):
-                log.exception("campaign recipient %s: unexpected error from the provider", recipient.id)
+                with personal_of(message):  # a provider's message may quote the recipient
+                    log.exception("campaign recipient %s: unexpected error from the provider", recipient.id)
             now = self.clock.now()
             if exc.halts:
                 self._record(session, recipient, RecipientState.PENDING, now,

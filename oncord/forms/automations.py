@@ -20,7 +20,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 from oncord.automations.editing import AutomationData
 from oncord.automations.triggers import TRIGGERS, Option, TriggerDef, trigger_def
 from oncord.forms import choices
-from oncord.forms.fields import MultiCheckboxField, valid_template
+from oncord.forms.fields import MultiCheckboxField, valid_ids, valid_template
 from oncord.messaging.quiet_hours import CHANNELS, DEFAULTS, format_hhmm, parse_hhmm
 from oncord.models import Automation, Trigger
 
@@ -77,8 +77,10 @@ class AutomationForm(FlaskForm):
         "If an appointment is booked after its reminder time, send the reminder at once", default=True
     )
     message_kind = RadioField("Kind of message", choices=choices(KIND_CHOICES), default="marketing")
-    appointment_types = MultiCheckboxField("Appointment types", coerce=int, validate_choice=False)
-    practitioners = MultiCheckboxField("Practitioners", coerce=int, validate_choice=False)
+    appointment_types = MultiCheckboxField("Appointment types", coerce=int, validate_choice=False,
+                                           validators=[valid_ids])
+    practitioners = MultiCheckboxField("Practitioners", coerce=int, validate_choice=False,
+                                       validators=[valid_ids])
     send_email = BooleanField("Send an e-mail", default=True)
     email_subject = StringField("Subject", default=_FIRST.email_subject,
                                 validators=[Length(max=300), valid_template("Subject")])
@@ -90,7 +92,8 @@ class AutomationForm(FlaskForm):
                              validators=[Length(max=MAX_SMS_TEMPLATE), valid_template("SMS")],
                              render_kw={"rows": 4})
     # Not saved: who the preview and the test use.
-    preview_contact = SelectField("Preview with", coerce=int, validate_choice=False, default=0)
+    preview_contact = SelectField("Preview with", coerce=int, validate_choice=False, default=0,
+                                  validators=[valid_ids])
     test_email = EmailField("Test e-mail to", validators=[Optional(), Email("Enter a valid e-mail address.")])
     test_phone = StringField("Test SMS to", validators=[Optional(), Length(max=40)],
                              render_kw={"placeholder": "0412 345 678"})
@@ -153,7 +156,9 @@ class AutomationForm(FlaskForm):
 
     def offset_minutes(self) -> int:
         """The timing in minutes."""
-        return (self.timing_amount.data or 0) * UNIT_MINUTES.get(self.timing_unit.data or "hours", 60)
+        # The preview runs on an invalid form too: an amount out of range counts as none.
+        amount = 0 if self.timing_amount.errors else (self.timing_amount.data or 0)
+        return amount * UNIT_MINUTES.get(self.timing_unit.data or "hours", 60)
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Field checks plus the rules that span fields."""

@@ -33,7 +33,7 @@ from oncord.campaigns.audience import (
 from oncord.campaigns.compose import template_problems
 from oncord.campaigns.lifecycle import CampaignData
 from oncord.forms import choices
-from oncord.forms.fields import MultiCheckboxField, valid_template
+from oncord.forms.fields import MultiCheckboxField, calendar_date, valid_ids, valid_template
 from oncord.models import Campaign, MarketingStatus
 
 MAX_CONDITIONS = 5
@@ -77,11 +77,13 @@ class AppointmentConditionForm(Form):
             NumberRange(min=1, max=MAX_DAYS, message=f"Enter a number of days from 1 to {MAX_DAYS}."),
         ],
     )
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
-    appointment_types = MultiCheckboxField("Appointment types", coerce=int, validate_choice=False)
-    practitioners = MultiCheckboxField("Practitioners", coerce=int, validate_choice=False)
-    businesses = MultiCheckboxField("Locations", coerce=int, validate_choice=False)
+    start = DateField("From", validators=[Optional(), calendar_date])
+    end = DateField("To", validators=[Optional(), calendar_date])
+    appointment_types = MultiCheckboxField("Appointment types", coerce=int, validate_choice=False,
+                                           validators=[valid_ids])
+    practitioners = MultiCheckboxField("Practitioners", coerce=int, validate_choice=False,
+                                       validators=[valid_ids])
+    businesses = MultiCheckboxField("Locations", coerce=int, validate_choice=False, validators=[valid_ids])
     outcomes = MultiCheckboxField("Outcome", choices=choices(OUTCOMES.items()), validate_choice=False)
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -103,18 +105,24 @@ class AppointmentConditionForm(Form):
                 valid = False
         return valid
 
+    def _valid(self, name: str) -> Any:
+        # The live count runs on a half-typed form too: a value that failed validation (a day
+        # count or date out of range, an id no row can have) is left out rather than queried.
+        field = self[name]
+        return None if field.errors else field.data
+
     def to_condition(self) -> AppointmentCondition:
-        """The typed condition (fields that do not apply to the period are dropped)."""
+        """The typed condition (fields that do not apply to the period, or are invalid, are dropped)."""
         period = self.period.data or "any"
-        days = self.days.data if period in ("last_days", "next_days") else None
-        start = self.start.data if period in ("between", "since", "before") else None
-        end = self.end.data if period == "between" else None
+        days = self._valid("days") if period in ("last_days", "next_days") else None
+        start = self._valid("start") if period in ("between", "since", "before") else None
+        end = self._valid("end") if period == "between" else None
         return AppointmentCondition(
             has=self.presence.data != "has_no",
             period=Period(kind=period, days=days, start=start, end=end),
-            appointment_type_ids=tuple(self.appointment_types.data or ()),
-            practitioner_ids=tuple(self.practitioners.data or ()),
-            business_ids=tuple(self.businesses.data or ()),
+            appointment_type_ids=tuple(self._valid("appointment_types") or ()),
+            practitioner_ids=tuple(self._valid("practitioners") or ()),
+            business_ids=tuple(self._valid("businesses") or ()),
             outcomes=tuple(o for o in self.outcomes.data or () if o in OUTCOMES),
         )
 
@@ -173,7 +181,8 @@ class CampaignForm(FlaskForm):
         validators=[Length(max=MAX_SMS_TEMPLATE), valid_template("SMS", template_problems)],
     )
     # Not saved: who the preview and the test use.
-    preview_contact = SelectField("Preview with", coerce=int, validate_choice=False, default=0)
+    preview_contact = SelectField("Preview with", coerce=int, validate_choice=False, default=0,
+                                  validators=[valid_ids])
     test_email = EmailField("Test e-mail to", validators=[Optional(), Email("Enter a valid e-mail address.")])
     test_phone = StringField(
         "Test SMS to", validators=[Optional(), Length(max=40)], render_kw={"placeholder": "0412 345 678"}
@@ -281,7 +290,7 @@ class CampaignForm(FlaskForm):
 class ScheduleForm(FlaskForm):
     """Send later: a day and time in the clinic's time zone."""
 
-    send_date = DateField("Day", validators=[InputRequired("Choose the day.")])
+    send_date = DateField("Day", validators=[InputRequired("Choose the day."), calendar_date])
     send_time = TimeField("Time", validators=[InputRequired("Choose the time.")])
 
     def moment(self, time_zone: str) -> datetime:

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, SearchField, SelectField, StringField, TelField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
+from oncord.bounds import is_id
 from oncord.contacts.countries import country_choices
 from oncord.contacts.phones import phone_region
 from oncord.contacts.queries import SORTS, ContactFilters
@@ -58,7 +59,8 @@ class ContactFilterForm(FlaskForm):
             email_status=clean(self.email_status),
             sms_status=clean(self.sms_status),
             linked=clean(self.linked),
-            practitioner_id=int(practitioner) if str(practitioner).isdigit() else None,
+            practitioner_id=int(practitioner) if str(practitioner).isdigit() and is_id(int(practitioner))
+            else None,
             sort=clean(self.sort, "name") or "name",
             page=clean(self.page, 1) or 1,
         )

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Email, Length
 
-from oncord.accounts.users import MIN_PASSWORD_LENGTH
 from oncord.forms import choices
+from oncord.forms.auth import strong_password
 from oncord.models import Role
 
 ROLE_CHOICES = choices([(Role.STAFF.value, "Staff"), (Role.ADMIN.value, "Admin")])
@@ -42,9 +42,7 @@ class NewUserForm(FlaskForm):
                                              Email("Enter a valid e-mail address."), Length(max=255)])
     password = PasswordField(
         "First password",
-        validators=[DataRequired("Choose a first password."),
-                    Length(min=MIN_PASSWORD_LENGTH,
-                           message=f"Use at least {MIN_PASSWORD_LENGTH} characters.")],
+        validators=[DataRequired("Choose a first password."), strong_password],
         render_kw={"autocomplete": "new-password"},
     )
     role = SelectField("Role", choices=ROLE_CHOICES)

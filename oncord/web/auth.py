@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask import Response as FlaskResponse
 from werkzeug.security import check_password_hash
 from werkzeug.wrappers import Response
 
 from oncord.accounts import sessions, users
-from oncord.accounts.throttle import LoginThrottle
+from oncord.accounts.throttle import LoginThrottle, wait_message
 from oncord.context import clock, settings
 from oncord.db import get_session
 from oncord.forms.auth import LoginForm, PasswordForm
@@ -22,7 +22,15 @@ bp = Blueprint("auth", __name__)
 
 
 def _throttle() -> LoginThrottle:
-    return LoginThrottle(get_redis())
+    throttle = current_app.extensions.get("oncord.login_throttle")
+    if throttle is None:
+        throttle = current_app.extensions["oncord.login_throttle"] = LoginThrottle(get_redis(), clock())
+    return throttle
+
+
+def _client_address() -> str:
+    # The real client's address: ProxyFix (TRUSTED_PROXY_COUNT) has already read X-Forwarded-For.
+    return request.remote_addr or "unknown"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -119,27 +127,29 @@ def login_post() -> Response:
         return render_page("auth/login.html", "auth/_login_form.html", form=form, status=422)
     # DataRequired on both fields: after validate() each holds a non-empty string.
     email, password = form.email.data or "", form.password.data or ""
-    throttle, now, address = _throttle(), clock().now(), request.remote_addr or "unknown"
-    wait = throttle.retry_after(email, address, now)
+    throttle, address = _throttle(), _client_address()
+    wait = throttle.retry_after(email, address, clock().now())
     if wait:
-        minutes = max(1, -(-wait // 60))
-        form.form_errors.append(
-            f"Too many wrong passwords. Wait {minutes} minute{'s' if minutes != 1 else ''} and try "
-            "again, or ask an admin to check your e-mail address."
-        )
-        return render_page("auth/login.html", "auth/_login_form.html", form=form, status=429)
+        form.form_errors.append(wait_message(wait))
+        return _too_many(render_page("auth/login.html", "auth/_login_form.html", form=form, status=429),
+                         wait)
     db = get_session()
     user = users.authenticate(db, email, password, clock())
     if user is None:
-        throttle.record_failure(email, address, now)
+        throttle.record_failure(email, address)
         form.form_errors.append(
             "That e-mail and password do not match an active account. Check both and try again."
         )
         return render_page("auth/login.html", "auth/_login_form.html", form=form, status=422)
-    throttle.reset(email, address, now)
+    throttle.reset(email, address)
     _log_in(user)
     db.commit()
     return redirect_to(safe_next(form.next.data) or url_for("dashboard.home"))
+
+
+def _too_many(response: Response, wait: int) -> Response:
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @bp.post("/logout")
@@ -168,15 +178,26 @@ def password_post() -> Response:
     """Change the password after checking the current one; other sessions end."""
     form = PasswordForm()
     user: User = g.user
+    form.account_email = user.email
     if form.validate():
+        # A stolen session must not become a way to guess the password: the current-password
+        # check counts against the same throttle as the login.
+        throttle, address = _throttle(), _client_address()
+        wait = throttle.retry_after(user.email, address, clock().now())
+        if wait:
+            form.form_errors.append(wait_message(wait))
+            page = render_page("account/password.html", "account/_password_form.html", form=form, status=429)
+            return _too_many(page, wait)
         # DataRequired on both fields: after validate() each holds a non-empty string.
         if check_password_hash(user.password_hash, form.current_password.data or ""):
             users.set_password(user, form.new_password.data or "")
+            throttle.reset(user.email, address)
             db = get_session()
             sessions.end_all(db, user, clock())
             _log_in(user)
             db.commit()
             flash("Your password was changed.", "success")
             return redirect_to(url_for("dashboard.home"))
+        throttle.record_failure(user.email, address)
         form.current_password.errors = ["That is not your current password."]
     return render_page("account/password.html", "account/_password_form.html", form=form, status=422)

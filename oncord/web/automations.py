@@ -22,6 +22,7 @@ from oncord.messaging.templates import MERGE_FIELDS, check_template
 from oncord.models import AppointmentType, Automation, Contact, Practitioner, SendState
 from oncord.web.auth import require_login
 from oncord.web.htmx import redirect_to, render_fragment, render_page, wants_fragment
+from oncord.web.security import id_arg
 
 bp = Blueprint("automations", __name__, url_prefix="/automations")
 bp.before_request(require_login)
@@ -270,7 +271,7 @@ def log(automation_id: int) -> Response:
     channel = request.args.get("channel") or None
     if state not in (None, *STATE_LABELS) or channel not in (None, "email", "sms"):
         abort(400)
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     page = send_log(db, automation.id, state=state, channel=channel, before=before)
     context: dict[str, Any] = {"automation": automation, "log_page": page, "state": state, "channel": channel,
                "counts": send_counts(db, [automation.id]).get(automation.id, {}),

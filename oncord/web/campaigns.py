@@ -61,6 +61,7 @@ from oncord.queue import get_queue
 from oncord.timezones import clock_time
 from oncord.web.auth import require_login
 from oncord.web.htmx import redirect_to, render_fragment, render_page, wants_fragment, with_alert
+from oncord.web.security import id_arg
 from oncord.web.timefmt import request_zone
 
 log = logging.getLogger(__name__)
@@ -652,7 +653,7 @@ def recipients(campaign_id: int) -> Response:
     state = request.args.get("state") or None
     if state not in (None, *RECIPIENT_LABELS, "unsubscribed"):
         abort(400)
-    after = request.args.get("after", type=int)
+    after = id_arg("after")
     page = recipients_page(
         db,
         campaign.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, make_response, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, StatementError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from oncord.web.htmx import htmx, with_alert
 
@@ -48,6 +48,14 @@ def handle_http_error(error: HTTPException) -> Response:
     return _render(status, title, advice)
 
 
+def handle_untrusted_host(_error: SecurityError) -> Response:
+    """A Host that is not ours (TRUSTED_HOSTS): plain text, since no URL can be built for it."""
+    message = "This address is not served here. Open Oncord at your clinic's own address."
+    response = make_response(message, 400)
+    response.mimetype = "text/plain"
+    return response
+
+
 def handle_csrf_error(_error: CSRFError) -> Response:
     """A missing or stale CSRF token."""
     return _render(400, *CSRF_ADVICE)
@@ -81,5 +89,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(StatementError, handle_out_of_range)
     app.register_error_handler(OverflowError, lambda _error: _render(400, *OUT_OF_RANGE))
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(InternalServerError, handle_server_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
@@ -30,7 +31,8 @@ def _get_routes(app: Flask) -> list[str]:
 
 
 def _fill(rule: str, value: str) -> str:
-    return _PARAM.sub(lambda m: value.replace("/", "%2F") if m.group(1) != "path" else value, rule)
+    # Percent-encoded as a browser would: a "?" or "#" in a value must not start the query string.
+    return _PARAM.sub(lambda m: quote(value, safe="/" if m.group(1) == "path" else ""), rule)
 
 
 def _assert_no_5xx(client, app: Flask, values: list[str]) -> None:
