@@ -177,7 +177,7 @@ class AutomationForm(FlaskForm):
             self.sms_body.errors = [*self.sms_body.errors, "Write the SMS."]
             valid = False
         minutes = self.offset_minutes()
-        entry = trigger_def(self.trigger.data or FIRST_TRIGGER)
+        entry = self.trigger_entry
         if minutes < entry.min_offset_minutes:
             self.timing_amount.errors = [*self.timing_amount.errors, entry.min_offset_message]
             valid = False

@@ -96,6 +96,8 @@ FORMS = [
     FormRoute("/automations/{automation}", AutomationForm, "/automations/{automation}"),
     FormRoute("/automations/preview", AutomationForm, "/automations/new"),
     FormRoute("/automations/test-send", AutomationForm, "/automations/new"),
+    FormRoute("/automations/new/trigger", AutomationForm, "/automations/new"),
+    FormRoute("/automations/{automation}/trigger", AutomationForm, "/automations/{automation}"),
     FormRoute("/campaigns/new", CampaignForm, **_CAMPAIGN),
     FormRoute("/campaigns/{campaign}/edit", CampaignForm, "/campaigns/{campaign}/edit",
               needs=_CONDITION_DATES),
@@ -129,6 +131,8 @@ FIELDLESS = {
     "/settings/integrations/cliniko/auto-sync", "/settings/integrations/cliniko/disconnect",
     "/settings/integrations/cliniko/sync", "/settings/users/{user}/sign-out", "/pages/{page}/delete",
     "/pages/book-now", "/hooks/twilio/sms", "/u/{token}",
+    "/automations/{automation}/delete", "/automations/{automation}/duplicate",
+    "/campaigns/{campaign}/delete", "/campaigns/{campaign}/archive", "/campaigns/{campaign}/duplicate",
 }
 _PLACEHOLDER = {"automation_id": "{automation}", "campaign_id": "{campaign}", "contact_id": "{contact}",
                 "page_id": "{page}", "user_id": "{user}", "run_id": "{run}", "token": "{token}"}
