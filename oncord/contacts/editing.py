@@ -1,4 +1,4 @@
-"""Staff edits to a contact; a changed marketing status is recorded in the consent history."""
+"""Staff edits to a contact; marketing statuses go through the consent owner (`contacts.consent`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from oncord.clock import Clock
-from oncord.models import ActivityEvent, ActivityKind, ConsentChange, ConsentSource, Contact
+from oncord.contacts.consent import ConsentActor, check_marketing_status, set_marketing_status
+from oncord.models import Contact
 from oncord.sync.outbox import record_changes
 
 DETAIL_FIELDS = (
@@ -27,26 +28,28 @@ class EditResult:
 
 
 def update_contact(session: Session, contact: Contact, values: dict[str, Any], *, clock: Clock,
-                   source: ConsentSource = ConsentSource.STAFF_EDIT) -> EditResult:
-    """Apply the values, queue linked changes for Cliniko in the outbox (the caller commits)."""
+                   actor: ConsentActor, evidence: str | None = None) -> EditResult:
+    """Apply the values, queue linked changes for Cliniko in the outbox (the caller commits).
+
+    Raises ConsentRefused, before anything is changed, when a marketing status may not be set so.
+    """
     now = clock.now()
+    statuses = {channel: values[attribute] for channel, attribute in CHANNELS.items()
+                if values.get(attribute) is not None}
+    for channel, new in statuses.items():
+        check_marketing_status(session, contact, channel, new, actor=actor, evidence=evidence)
     changed = []
     for name in DETAIL_FIELDS:
         if name in values and getattr(contact, name) != values[name]:
             setattr(contact, name, values[name])
             changed.append(name)
-    for channel, attribute in CHANNELS.items():
-        new, old = values.get(attribute), getattr(contact, attribute)
-        if new is None or new == old:
-            continue
-        setattr(contact, attribute, new)
-        changed.append(attribute)
-        session.add(ConsentChange(contact_id=contact.id, channel=channel, old_status=old, new_status=new,
-                                  source=source.value, occurred_at=now))
-        details = {"channel": channel, "old": old, "new": new, "source": source.value}
-        session.add(ActivityEvent(contact_id=contact.id, kind=ActivityKind.CONSENT_CHANGED.value,
-                                  occurred_at=now, created_at=now, details=details))
+    push_owed = record_changes(session, contact, changed, now)
+    for channel, new in statuses.items():
+        result = set_marketing_status(session, contact, channel, new, actor=actor, now=now, evidence=evidence)
+        if result.changed:
+            changed.append(CHANNELS[channel])
+            push_owed = push_owed or result.push_owed
     if changed:
         contact.updated_at = now
     # A linked contact's edit goes to Cliniko, and a pull leaves the edited fields alone meanwhile.
-    return EditResult(changed=changed, push_owed=record_changes(session, contact, changed, now))
+    return EditResult(changed=changed, push_owed=push_owed)

@@ -8,7 +8,16 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, SearchField, SelectField, StringField, TelField
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from oncord.contacts.queries import SORTS, ContactFilters
@@ -88,11 +97,23 @@ class ContactForm(FlaskForm):
     country = StringField("Country", validators=[Length(max=255)])
     email_marketing_status = SelectField("E-mail marketing", choices=choices(STATUS_LABELS.items()))
     sms_marketing_status = SelectField("SMS marketing", choices=choices(STATUS_LABELS.items()))
+    # Recorded in the consent ledger with a changed status; required to re-subscribe a patient
+    # who unsubscribed themselves (oncord.contacts.consent decides).
+    consent_evidence = TextAreaField("How the patient gave consent", validators=[Optional(), Length(max=500)],
+                                     render_kw={"rows": 2})
 
     def __init__(self, *args: Any, region: str = "AU", today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.region = region
         self.today = today
+
+    def lock_marketing(self, attribute: str) -> None:
+        """Offer only Unsubscribed on this channel: the patient unsubscribed and only an admin may undo it."""
+        options = choices(STATUS_LABELS.items())
+        for option in options:
+            if option.value != MarketingStatus.UNSUBSCRIBED:
+                option.render_kw = {"disabled": True}
+        getattr(self, attribute).choices = options
 
     def validate_date_of_birth(self, field: Any) -> None:
         """Not in the future, and a four-digit year."""
