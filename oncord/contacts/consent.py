@@ -191,15 +191,39 @@ def set_marketing_status(session: Session, contact: Contact, channel: str, new: 
     check_marketing_status(session, contact, channel, new, actor=actor, evidence=evidence)
     setattr(contact, attribute, new)
     contact.updated_at = now
-    if contact.id is None:
-        session.flush()  # a contact added by hand: its ledger rows need its id
-    session.add(ConsentChange(contact_id=contact.id, channel=channel, old_status=old, new_status=new,
+    _record(session, contact.id, channel, old, new, actor=actor, now=now, evidence=evidence)
+    return ConsentResult(changed=True, push_owed=record_changes(session, contact, [attribute], now))
+
+
+def start_consent(session: Session, contact: Contact, statuses: dict[str, str], *, actor: ConsentActor,
+                  now: datetime, evidence: str | None = None) -> None:
+    """The first status per channel of a contact added here (by hand, or an import), into the ledger.
+
+    Subscribed needs evidence from staff: the contact has no Cliniko record saying they consented.
+    Raises ConsentRefused before changing anything. The contact must have been flushed.
+    """
+    evidence = (evidence or "").strip()[:EVIDENCE_MAX] or None
+    for channel, status in statuses.items():
+        status_attribute(channel)
+        if status not in set(MarketingStatus):
+            raise ConsentRefused(channel, "Choose Subscribed, Pending or Unsubscribed.")
+        staff = actor.source == ConsentSource.STAFF_EDIT
+        if status == MarketingStatus.SUBSCRIBED and staff and evidence is None:
+            raise ConsentRefused(channel, "To add a contact as Subscribed, record how they gave consent, "
+                                          "e.g. \"verbal consent at reception, 3 Dec\".")
+    for channel, status in statuses.items():
+        setattr(contact, status_attribute(channel), status)
+        _record(session, contact.id, channel, None, status, actor=actor, now=now, evidence=evidence)
+
+
+def _record(session: Session, contact_id: int, channel: str, old: str | None, new: str, *,
+            actor: ConsentActor, now: datetime, evidence: str | None) -> None:
+    session.add(ConsentChange(contact_id=contact_id, channel=channel, old_status=old, new_status=new,
                               source=actor.source.value, occurred_at=now, actor_user_id=actor.user_id,
                               actor=actor.name, evidence=evidence))
-    session.add(ActivityEvent(contact_id=contact.id, kind=ActivityKind.CONSENT_CHANGED.value, occurred_at=now,
+    session.add(ActivityEvent(contact_id=contact_id, kind=ActivityKind.CONSENT_CHANGED.value, occurred_at=now,
                               created_at=now, details=_feed_details(channel, old, new, actor.source.value,
                                                                     actor.name)))
-    return ConsentResult(changed=True, push_owed=record_changes(session, contact, [attribute], now))
 
 
 def _feed_details(channel: str, old: str | None, new: str, source: str, actor: str | None) -> dict[str, Any]:

