@@ -46,10 +46,3 @@ def patient_columns(patient: Any) -> dict[str, Any]:
 def status_from_cliniko(accepted: bool | None) -> MarketingStatus:
     """Cliniko's acceptance flag: true means Subscribed, anything else Pending."""
     return MarketingStatus.SUBSCRIBED if accepted else MarketingStatus.PENDING
-
-
-def next_status(current: str | None, accepted: bool | None) -> str:
-    """The status after a pull: an Unsubscribed contact stays Unsubscribed whatever Cliniko says."""
-    if current == MarketingStatus.UNSUBSCRIBED:
-        return current
-    return status_from_cliniko(accepted).value

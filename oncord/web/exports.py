@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Blueprint, Response, stream_with_context
+from flask import Blueprint, Response
 from sqlalchemy.orm import Session
 
 from oncord.contacts.export import CONTACT_FIELDS, iter_contacts
 from oncord.contacts.ledger_export import LEDGER_COLUMNS, iter_ledger
 from oncord.context import clock
 from oncord.csv_safe import csv_chunks
-from oncord.db import get_database
+from oncord.db import get_session
 from oncord.web.auth import require_admin
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
@@ -22,14 +22,11 @@ Records = Callable[[Session], Iterable[dict[str, Any]]]
 
 
 def _download(records: Records, columns: Iterable[str], name: str) -> Response:
-    def chunks() -> Iterator[str]:
-        # A session of its own: the request's session is closed as soon as the view returns,
-        # before the first row of a streamed body is read.
-        with get_database().session() as session:
-            yield from csv_chunks(records(session), columns)
-
+    # Built whole rather than streamed: a streamed body outlives the request's session and context
+    # (a few MB for a large clinic, read in batches from the database all the same).
+    body = "".join(csv_chunks(records(get_session()), columns))
     stamp = clock().now().strftime("%Y-%m-%d")
-    response = Response(stream_with_context(chunks()), mimetype="text/csv")
+    response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
     # Patient data: never kept by a shared cache or the browser's.
     response.headers["Cache-Control"] = "no-store"
