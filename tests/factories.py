@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 
 from oncord.accounts.users import create_user
 from oncord.clock import Clock
+from oncord.contacts.consent import ConsentActor
 from oncord.contacts.phones import phone_columns, phone_region
 from oncord.models import (
     ActivityEvent,
     Appointment,
     AppointmentType,
     ClinikoConnection,
+    ConsentSource,
     Contact,
     Practitioner,
     SyncRun,
@@ -38,6 +40,11 @@ def make_user(session: Session, clock: Clock, *, email: str = "staff@clinic.exam
     user.active = active
     session.flush()
     return user
+
+
+def staff_actor(name: str = "reception@clinic.example", *, admin: bool = False) -> ConsentActor:
+    """A staff member changing consent, as the contact form passes one (no user row needed)."""
+    return ConsentActor(ConsentSource.STAFF_EDIT, name=name, is_admin=admin)
 
 
 def make_contact(session: Session, clock: Clock, **fields: Any) -> Contact:

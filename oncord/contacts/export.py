@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -12,6 +11,7 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from oncord.csv_safe import SafeDictWriter
 from oncord.db import table_of
 from oncord.models import Appointment, AppointmentType, Contact, Practitioner
 from oncord.sync.patient_fields import MARKETING_FIELDS, SYNCED_COLUMNS
@@ -112,11 +112,14 @@ def write_json(records: Iterator[dict[str, Any]], out: IO[str]) -> int:
 
 
 def write_csv(records: Iterator[dict[str, Any]], out: IO[str], *, with_appointments: bool) -> int:
-    """Write CSV: one row per contact, or one per appointment (contact columns repeated)."""
+    """Write CSV: one row per contact, or one per appointment (contact columns repeated).
+
+    Formula-looking values are neutralised (`oncord.csv_safe`): the file is opened in spreadsheets.
+    """
     columns = list(CONTACT_FIELDS)
     if with_appointments:
         columns += [f"appointment_{f}" for f in APPOINTMENT_FIELDS]
-    writer = csv.DictWriter(out, fieldnames=columns)
+    writer = SafeDictWriter(out, fieldnames=columns)
     writer.writeheader()
     count = 0
     for record in records:

@@ -14,7 +14,6 @@ from oncord.contacts.search import search_condition
 from oncord.models import (
     ActivityEvent,
     Appointment,
-    ConsentChange,
     Contact,
     MarketingStatus,
     Practitioner,
@@ -208,11 +207,10 @@ class ContactSummary:
     contact: Contact
     upcoming: list[Appointment] = field(default_factory=list)
     appointment_counts: dict[str, int] = field(default_factory=dict)
-    consent_history: list[ConsentChange] = field(default_factory=list)
 
 
 def contact_summary(session: Session, contact: Contact, now: datetime) -> ContactSummary:
-    """Upcoming appointments, outcome counts and recent consent changes of a contact."""
+    """Upcoming appointments and outcome counts of a contact (its consent ledger: contacts.consent)."""
     upcoming = list(
         session.scalars(
             select(Appointment)
@@ -235,16 +233,7 @@ def contact_summary(session: Session, contact: Contact, now: datetime) -> Contac
             .group_by(outcome)
         ).all()
     )
-    history = list(
-        session.scalars(
-            select(ConsentChange)
-            .where(ConsentChange.contact_id == contact.id)
-            .order_by(ConsentChange.occurred_at.desc(), ConsentChange.id.desc())
-            .limit(6)
-        )
-    )
-    return ContactSummary(contact=contact, upcoming=upcoming, appointment_counts=counts,
-                          consent_history=history)
+    return ContactSummary(contact=contact, upcoming=upcoming, appointment_counts=counts)
 
 
 def _outcome_expression() -> Any:

@@ -8,7 +8,16 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, SearchField, SelectField, StringField, TelField
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from oncord.bounds import is_id
@@ -17,7 +26,7 @@ from oncord.contacts.phones import phone_region
 from oncord.contacts.queries import SORTS, ContactFilters
 from oncord.forms import choices
 from oncord.models import MarketingStatus
-from oncord.sync.patient_fields import BY_COLUMN, EDITABLE, EDITED_HERE, Owner, PatientField, Value
+from oncord.sync.patient_fields import BY_COLUMN, EDITABLE, EDITED_HERE, PatientField, Value
 
 STATUS_LABELS = {
     MarketingStatus.SUBSCRIBED.value: "Subscribed",
@@ -99,6 +108,10 @@ def _form_field(field: PatientField) -> Any:
 class ContactForm(FlaskForm):
     """Everything staff may change on a contact, marketing status included: one input per
     editable row of oncord.sync.patient_fields.PATIENT_FIELDS (added below the class)."""
+    # Recorded in the consent ledger with a changed status; required to re-subscribe a patient
+    # who unsubscribed themselves (oncord.contacts.consent decides).
+    consent_evidence = TextAreaField("How the patient gave consent", validators=[Optional(), Length(max=500)],
+                                     render_kw={"rows": 2})
 
     def __init__(self, *args: Any, region: str = "AU", today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,10 +122,6 @@ class ContactForm(FlaskForm):
         """The contact's details, in table order, for the template."""
         return [self._fields[f.column] for f in EDITED_HERE]
 
-    def consent_fields(self) -> list[Any]:
-        """The two marketing statuses."""
-        return [self._fields[f.column] for f in EDITABLE if f.owner is Owner.CONSENT]
-
     @staticmethod
     def hint(name: str) -> str | None:
         """The hint shown under a field."""
@@ -122,6 +131,14 @@ class ContactForm(FlaskForm):
     def wide(name: str) -> bool:
         """Whether the field takes the full width of the grid (address lines)."""
         return BY_COLUMN[name].value is Value.LONG_TEXT
+
+    def lock_marketing(self, attribute: str) -> None:
+        """Offer only Unsubscribed on this channel: the patient unsubscribed and only an admin may undo it."""
+        options = choices(STATUS_LABELS.items())
+        for option in options:
+            if option.value != MarketingStatus.UNSUBSCRIBED:
+                option.render_kw = {"disabled": True}
+        getattr(self, attribute).choices = options
 
     def validate_date_of_birth(self, field: Any) -> None:
         """Not in the future, and a four-digit year."""

@@ -6,8 +6,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from oncord.clock import Clock
-from oncord.models import ActivityEvent, ActivityKind, ConsentChange, ConsentSource, Contact, MarketingStatus
-from oncord.sync.outbox import record_changes
+from oncord.contacts.consent import SMS_STOP, UNSUBSCRIBE_LINK, set_marketing_status
+from oncord.models import ConsentSource, Contact, MarketingStatus
 
 _SALT = "oncord.unsubscribe.v1"
 _CHANNEL_CODES = {"email": "e", "sms": "s"}
@@ -97,34 +97,13 @@ def unsubscribe(
     *,
     source: str = ConsentSource.UNSUBSCRIBE_LINK.value,
 ) -> bool:
-    """Mark the contact Unsubscribed on the channel, with history and a feed entry (caller commits).
+    """Mark the contact Unsubscribed on the channel, through the consent owner (caller commits).
 
-    A contact linked to Cliniko also gets an outbox row, so the push sync takes the change to
-    Cliniko's marketing acceptance; the caller schedules the push after its commit.
+    Ledger row, feed entry and (for a contact linked to Cliniko) the outbox row come from
+    `set_marketing_status`; the caller schedules the push after its commit.
     Returns False when the contact already was unsubscribed (nothing is recorded twice).
     """
-    attribute = f"{channel}_marketing_status"
-    old = getattr(contact, attribute)
-    if old == MarketingStatus.UNSUBSCRIBED:
-        return False
-    now = clock.now()
-    new = MarketingStatus.UNSUBSCRIBED.value
-    setattr(contact, attribute, new)
-    contact.updated_at = now
-    session.add(
-        ConsentChange(
-            contact_id=contact.id, channel=channel, old_status=old, new_status=new, source=source,
-            occurred_at=now,
-        )
-    )
-    session.add(
-        ActivityEvent(
-            contact_id=contact.id,
-            kind=ActivityKind.CONSENT_CHANGED.value,
-            occurred_at=now,
-            created_at=now,
-            details={"channel": channel, "old": old, "new": new, "source": source},
-        )
-    )
-    record_changes(session, contact, [attribute], now)
-    return True
+    actor = SMS_STOP if source == ConsentSource.SMS_STOP else UNSUBSCRIBE_LINK
+    result = set_marketing_status(session, contact, channel, MarketingStatus.UNSUBSCRIBED.value, actor=actor,
+                                  now=clock.now())
+    return result.changed

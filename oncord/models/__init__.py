@@ -12,7 +12,14 @@ from oncord.models.appointments import (
 from oncord.models.automations import Automation, AutomationSend, Channel, SendState, Trigger
 from oncord.models.campaigns import Campaign, CampaignRecipient, CampaignState, RecipientState
 from oncord.models.cliniko_connection import ClinikoConnection, SyncCursor
-from oncord.models.contacts import ConsentChange, ConsentSource, Contact, MarketingStatus
+from oncord.models.contacts import (
+    SELF_UNSUBSCRIBE_SOURCES,
+    ConsentChange,
+    ConsentSource,
+    Contact,
+    LedgerIsAppendOnly,
+    MarketingStatus,
+)
 from oncord.models.messaging import FrequencySlot, MessagingSettings, OutboxMessage
 from oncord.models.pages import ClinicLogo, ClinicSettings, Page
 from oncord.models.patient_changes import ChangeStatus, PatientChange
@@ -37,6 +44,8 @@ __all__ = [
     "ClinicSettings",
     "ClinikoConnection",
     "ConsentChange",
+    "LedgerIsAppendOnly",
+    "SELF_UNSUBSCRIBE_SOURCES",
     "ConsentSource",
     "Contact",
     "MarketingStatus",

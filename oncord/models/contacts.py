@@ -6,8 +6,18 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, false, func, literal_column
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Index,
+    String,
+    Text,
+    event,
+    false,
+    func,
+    literal_column,
+)
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from oncord.db import Base
 
@@ -27,6 +37,11 @@ class ConsentSource(enum.StrEnum):
     UNSUBSCRIBE_LINK = "unsubscribe_link"
     SMS_STOP = "sms_stop"
     STAFF_EDIT = "staff_edit"
+    IMPORT = "import"
+
+
+# The patient withdrew consent themselves: only new evidence of consent can undo these.
+SELF_UNSUBSCRIBE_SOURCES = frozenset({ConsentSource.UNSUBSCRIBE_LINK.value, ConsentSource.SMS_STOP.value})
 
 
 # The same expression as PostgreSQL prints it back, so Alembic sees the index as unchanged
@@ -103,17 +118,47 @@ class Contact(Base):
 
 
 class ConsentChange(Base):
-    """One change of a contact's marketing status: when, which channel, from what source."""
+    """One row of the consent ledger: a contact's status on one channel before and after, when,
+    from what source, by whom and on what evidence.
+
+    Append-only: rows are written by `oncord.contacts.consent` and never changed or removed
+    (the ORM refuses below; the database's triggers refuse too, migration 0009). No foreign key:
+    the record of consent must outlive the contact it is about.
+    """
 
     __tablename__ = "consent_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(index=True)
     channel: Mapped[str] = mapped_column(String(8))
     old_status: Mapped[str | None] = mapped_column(String(16))
     new_status: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime]
+    # Staff changes: who (the user's e-mail, kept as written then) and how the patient consented.
+    actor_user_id: Mapped[int | None]
+    actor: Mapped[str | None] = mapped_column(String(255))
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+
+class LedgerIsAppendOnly(Exception):
+    """Something tried to change or remove a consent ledger row."""
+
+
+def _refuse_change(_mapper: Any, _connection: Any, _target: Any) -> None:
+    raise LedgerIsAppendOnly("consent_changes rows are never updated or deleted")
+
+
+event.listen(ConsentChange, "before_update", _refuse_change)
+event.listen(ConsentChange, "before_delete", _refuse_change)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state: ORMExecuteState) -> None:
+    # update(ConsentChange) / delete(...) statements skip the mapper events above.
+    if (state.is_update or state.is_delete) and getattr(state.statement, "table", None) is not None \
+            and state.statement.table.name == ConsentChange.__tablename__:  # type: ignore[attr-defined]
+        raise LedgerIsAppendOnly("consent_changes rows are never updated or deleted")
 
 
 # Linking patients by e-mail and searching are case-insensitive.

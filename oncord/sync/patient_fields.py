@@ -211,10 +211,3 @@ def columns_refused(errors: Mapping[str, object], columns: set[str]) -> set[str]
 def status_from_cliniko(accepted: bool | None) -> MarketingStatus:
     """Cliniko's acceptance flag: true means Subscribed, anything else Pending."""
     return MarketingStatus.SUBSCRIBED if accepted else MarketingStatus.PENDING
-
-
-def next_status(current: str | None, accepted: bool | None) -> str:
-    """The status after a pull: an Unsubscribed contact stays Unsubscribed whatever Cliniko says."""
-    if current == MarketingStatus.UNSUBSCRIBED:
-        return current
-    return status_from_cliniko(accepted).value

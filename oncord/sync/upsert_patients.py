@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from oncord.contacts.consent import PulledChange, pulled_status, record_pulled_changes, sms_held_locally
 from oncord.db import table_of
-from oncord.models import Appointment, ConsentChange, ConsentSource, Contact
+from oncord.models import Appointment, Contact, MarketingStatus
 from oncord.sync.bulk import insert_returning_ids, update_by_id
 from oncord.sync.outbox import protected_fields
-from oncord.sync.patient_fields import BY_COLUMN, next_status, patient_columns
+from oncord.sync.patient_fields import BY_COLUMN, patient_columns
 
 
 @dataclass
@@ -59,10 +60,15 @@ def upsert_patients(
     email_matches = _unlinked_contacts_by_email(session, patients, existing) if link_by_email else {}
     # The conflict rule: a field with a local edit Cliniko has not taken yet keeps the local value.
     protected = protected_fields(session, [row.id for row in (*existing.values(), *email_matches.values())])
+    held = sms_held_locally(session, [
+        row.id for patient_id, row in (*existing.items(), *email_matches.items())
+        if row.sms_marketing_status == MarketingStatus.SUBSCRIBED
+        and not by_id[patient_id].accepted_sms_marketing
+    ])
 
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    consent_changes: list[dict[str, Any]] = []
+    consent_changes: list[PulledChange] = []
     new_consent: dict[str, tuple[str, str]] = {}
     for patient in by_id.values():
         row = existing.get(patient.id) or email_matches.get(patient.id)
@@ -74,10 +80,11 @@ def upsert_patients(
             counts.unchanged += 1
             continue
         values = patient_columns(patient, default_region=default_region)
-        email_status = next_status(
+        email_status = pulled_status(
             row.email_marketing_status if row else None, patient.accepted_email_marketing
         )
-        sms_status = next_status(row.sms_marketing_status if row else None, patient.accepted_sms_marketing)
+        sms_status = pulled_status(row.sms_marketing_status if row else None, patient.accepted_sms_marketing,
+                                   held_locally=row is not None and row.id in held)
         values.update(email_marketing_status=email_status, sms_marketing_status=sms_status, updated_at=now)
         if row is None:
             values.update(cliniko_patient_id=patient.id, created_at=now)
@@ -99,28 +106,16 @@ def upsert_patients(
             ("sms", row.sms_marketing_status, sms_status),
         ):
             if old != new:
-                consent_changes.append(_consent_row(row.id, channel, old, new, now))
+                consent_changes.append(PulledChange(row.id, channel, old, new))
 
     update_by_id(session, table_of(Contact), updates)
     new_ids = insert_returning_ids(session, table_of(Contact), inserts, "cliniko_patient_id")
     for cliniko_id, (email_status, sms_status) in new_consent.items():
-        consent_changes.append(_consent_row(new_ids[cliniko_id], "email", None, email_status, now))
-        consent_changes.append(_consent_row(new_ids[cliniko_id], "sms", None, sms_status, now))
-    if consent_changes:
-        session.execute(table_of(ConsentChange).insert(), consent_changes)
+        consent_changes.append(PulledChange(new_ids[cliniko_id], "email", None, email_status))
+        consent_changes.append(PulledChange(new_ids[cliniko_id], "sms", None, sms_status))
+    record_pulled_changes(session, consent_changes, now)
     counts.linked_ids = _link_waiting_appointments(session, list(by_id))
     return counts
-
-
-def _consent_row(contact_id: int, channel: str, old: str | None, new: str, now: datetime) -> dict[str, Any]:
-    return {
-        "contact_id": contact_id,
-        "channel": channel,
-        "old_status": old,
-        "new_status": new,
-        "source": ConsentSource.CLINIKO_SYNC.value,
-        "occurred_at": now,
-    }
 
 
 def _unlinked_contacts_by_email(

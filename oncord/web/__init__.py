@@ -12,6 +12,7 @@ from oncord.web import (
     contacts,
     dashboard,
     errors,
+    exports,
     health,
     messaging,
     online_bookings,
@@ -35,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.account)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(contacts.bp)
+    app.register_blueprint(exports.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(automations.bp)
     app.register_blueprint(messaging.public)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from oncord.cliniko.errors import ClinikoError
-from oncord.contacts.editing import update_contact
+from oncord.contacts.adding import add_contact
+from oncord.contacts.consent import ChannelLock, ConsentActor, ConsentRefused, ledger, resubscribe_locks
+from oncord.contacts.editing import CHANNELS, update_contact
 from oncord.contacts.phones import phone_region
 from oncord.contacts.queries import activity_feed, contact_summary, list_contacts, practitioner_choices
 from oncord.context import cliniko_client_options, clock, secret_box, settings
@@ -53,6 +55,40 @@ def index() -> Response:
     return response
 
 
+def _new_form() -> ContactForm:
+    # Pending until someone records how the person consented (a new form would offer Subscribed first).
+    return ContactForm(data={"email_marketing_status": "pending", "sms_marketing_status": "pending"},
+                       region=DEFAULT_PHONE_REGION,
+                       today=local_today(clock().now(), settings().clinic_time_zone))
+
+
+@bp.get("/new")
+def new() -> Response:
+    """The form for a contact who is not in Cliniko (e.g. signed up at reception)."""
+    return render_page("contacts/new.html", "contacts/_new_form.html", form=_new_form())
+
+
+@bp.post("/new")
+def new_post() -> Response:
+    """Add the contact with its first consent in the ledger, or show the form again (422)."""
+    db = get_session()
+    form = _new_form()
+    if form.validate():
+        try:
+            contact = add_contact(db, form.values(), clock=clock(), actor=ConsentActor.staff(g.user),
+                                  evidence=form.consent_evidence.data,
+                                  default_region=settings().sms_default_region)
+        except ConsentRefused as exc:
+            db.rollback()
+            getattr(form, CHANNELS[exc.channel]).errors.append(exc.user_message)
+        else:
+            db.commit()
+            flash(f"{contact.full_name} was added. Edits stay in Oncord until the contact is in Cliniko.",
+                  "success")
+            return redirect_to(url_for("contacts.show", contact_id=contact.id))
+    return render_page("contacts/new.html", "contacts/_new_form.html", form=form, status=422)
+
+
 def _cliniko_url(contact: Contact) -> str | None:
     try:
         return patient_web_url(active_connection(get_session()), contact.cliniko_patient_id)
@@ -69,6 +105,8 @@ def _contact_page(contact: Contact, *, form: ContactForm | None = None, status: 
         contact=contact,
         form=form,
         summary=contact_summary(db, contact, clock().now()),
+        ledger=ledger(db, contact.id),
+        consent_locks=_locks(contact),
         feed=activity_feed(db, contact.id),
         cliniko_url=_cliniko_url(contact),
         status_labels=STATUS_LABELS,
@@ -127,12 +165,20 @@ def activity(contact_id: int) -> Response:
     return render_fragment("contacts/_feed_items.html", contact=contact, feed=feed)
 
 
+def _locks(contact: Contact) -> dict[str, ChannelLock]:
+    return resubscribe_locks(get_session(), contact, ConsentActor.staff(g.user))
+
+
 def _form_for(contact: Contact) -> ContactForm:
-    return ContactForm(
+    form = ContactForm(
         obj=contact if request.method == "GET" else None,
         region=phone_region(contact.country_code, settings().sms_default_region),
         today=local_today(clock().now(), request_zone()),
     )
+    for channel, lock in _locks(contact).items():
+        if lock.locked:
+            form.lock_marketing(CHANNELS[channel])
+    return form
 
 
 @bp.get("/<int:contact_id>/edit")
@@ -141,8 +187,16 @@ def edit(contact_id: int) -> Response:
     contact = get_contact_or_404(get_session(), contact_id)
     form = _form_for(contact)
     if wants_fragment():
-        return render_fragment("contacts/_form.html", contact=contact, form=form)
+        return render_fragment("contacts/_form.html", contact=contact, form=form,
+                               consent_locks=_locks(contact))
     return _contact_page(contact, form=form)
+
+
+def _invalid(contact: Contact, form: ContactForm) -> Response:
+    if wants_fragment():
+        return render_fragment("contacts/_form.html", contact=contact, form=form, status=422,
+                               consent_locks=_locks(contact))
+    return _contact_page(contact, form=form, status=422)
 
 
 @bp.post("/<int:contact_id>/edit")
@@ -152,11 +206,15 @@ def edit_post(contact_id: int) -> Response:
     contact = get_contact_or_404(db, contact_id)
     form = _form_for(contact)
     if not form.validate():
-        if wants_fragment():
-            return render_fragment("contacts/_form.html", contact=contact, form=form, status=422)
-        return _contact_page(contact, form=form, status=422)
-    result = update_contact(db, contact, form.values(), clock=clock(),
-                            default_region=settings().sms_default_region)
+        return _invalid(contact, form)
+    try:
+        result = update_contact(db, contact, form.values(), clock=clock(), actor=ConsentActor.staff(g.user),
+                                evidence=form.consent_evidence.data,
+                                default_region=settings().sms_default_region)
+    except ConsentRefused as exc:
+        db.rollback()
+        getattr(form, CHANNELS[exc.channel]).errors.append(exc.user_message)
+        return _invalid(contact, form)
     db.commit()
     if result.push_owed:
         # The real app, not the proxy; flask types current_app as Flask, which hides the

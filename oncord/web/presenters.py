@@ -29,7 +29,8 @@ CONSENT_SOURCE_LABELS = {
     "cliniko_sync": "from Cliniko",
     "unsubscribe_link": "unsubscribe link",
     "sms_stop": "SMS STOP reply",
-    "staff_edit": "staff edit",
+    "staff_edit": "staff",
+    "import": "import",
 }
 STATUS_WORDS = {"subscribed": "Subscribed", "pending": "Pending", "unsubscribed": "Unsubscribed"}
 
@@ -142,6 +143,8 @@ def feed_text(item: FeedItem) -> str:
         old = STATUS_WORDS.get(details.get("old") or "", "not set")
         new = STATUS_WORDS.get(details.get("new") or "", details.get("new") or "?")
         source = CONSENT_SOURCE_LABELS.get(details.get("source") or "", details.get("source") or "")
+        if details.get("actor"):
+            source = f"{source}: {details['actor']}" if source else details["actor"]
         return f"{channel} marketing: {old} → {new}" + (f" ({source})" if source else "")
     return event.kind.replace("_", " ").capitalize()
 

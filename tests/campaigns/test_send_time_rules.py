@@ -14,7 +14,7 @@ from oncord.db import get_database
 from oncord.messaging.unsubscribe import make_token
 from oncord.models import Contact
 from tests.campaigns.helpers import fresh, make_campaign, recipients, states
-from tests.factories import make_contact, make_user
+from tests.factories import make_contact, make_user, staff_actor
 from tests.web.conftest import log_in, post
 
 
@@ -59,7 +59,7 @@ def test_who_is_no_longer_subscribed_when_their_turn_comes_is_skipped(
             return
         with get_database(messaging_app).session() as session:
             update_contact(session, session.get(Contact, to_pending.id),
-                           {"email_marketing_status": "pending"}, clock=clock)
+                           {"email_marketing_status": "pending"}, clock=clock, actor=staff_actor())
             session.get(Contact, to_archived.id).archived_at = clock.now()
             session.commit()
         token = make_token(context.settings(messaging_app).secret_key, to_unsubscribed.id, "email")

@@ -16,6 +16,7 @@ from oncord.contacts.editing import update_contact
 from oncord.db import get_database
 from oncord.jobs.sync_jobs import run_push
 from oncord.models import ChangeStatus, Contact, PatientChange
+from tests.factories import staff_actor
 from tests.fixtures.cliniko import pull_in_process
 from tests.sync.in_flight import PatchHook
 from tests.sync.test_push import _patient
@@ -43,7 +44,7 @@ def _edit(app, contact_id: int, values: dict[str, object]) -> None:
     """A staff edit saved in its own transaction, as the contact form does."""
     with get_database(app).session() as session:
         contact = session.get(Contact, contact_id)
-        update_contact(session, contact, values, clock=context.clock(app))
+        update_contact(session, contact, values, clock=context.clock(app), actor=staff_actor())
         session.commit()
 
 

@@ -174,7 +174,7 @@ def test_edit_saves_and_records_consent(staff_client, db_session, clock) -> None
     event = db_session.scalars(select(ActivityEvent)).one()
     assert event.kind == "consent_changed" and event.details["new"] == "unsubscribed"
     page = staff_client.get(f"/contacts/{contact.id}").get_data(as_text=True)
-    assert "Saved." in page and "Consent history" in page
+    assert "Saved." in page and "Consent ledger" in page
 
 
 def test_plain_form_post_redirects(staff_client, db_session, clock) -> None:
