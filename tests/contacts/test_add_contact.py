@@ -10,7 +10,8 @@ from tests.web.conftest import post
 NEW = {
     "first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com", "phone": "0412 555 010",
     "date_of_birth": "", "address_1": "", "address_2": "", "address_3": "", "city": "Fitzroy", "state": "VIC",
-    "post_code": "3065", "country": "Australia", "email_marketing_status": "pending",
+    "post_code": "3065", "country_code": "AU", "sex": "", "gender_identity": "",
+    "email_marketing_status": "pending",
     "sms_marketing_status": "pending", "consent_evidence": "",
 }
 
@@ -30,8 +31,10 @@ def test_staff_add_a_subscribed_contact_with_evidence(staff_client, db_session, 
     assert response.status_code == 303
     contact = db_session.scalars(select(Contact)).one()
     assert response.headers["Location"].endswith(f"/contacts/{contact.id}")
-    assert (contact.full_name, contact.cliniko_patient_id, contact.phone) == (
-        "Grace Hopper", None, "+61 412 555 010")
+    # The phone keeps the form it was typed in, with its E.164 form beside it (as an edit stores it).
+    assert (contact.full_name, contact.cliniko_patient_id, contact.phone, contact.phone_e164,
+            contact.phone_is_mobile, contact.country) == (
+        "Grace Hopper", None, "0412 555 010", "+61412555010", True, "Australia")
     assert (contact.email_marketing_status, contact.sms_marketing_status) == ("subscribed", "pending")
     rows = [(c.channel, c.old_status, c.new_status, c.source, c.actor, c.evidence)
             for c in db_session.scalars(select(ConsentChange).order_by(ConsentChange.id))]

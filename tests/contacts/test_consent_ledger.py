@@ -14,6 +14,7 @@ from oncord.db import get_database
 from oncord.messaging.inbound import twilio_signature
 from oncord.messaging.unsubscribe import unsubscribe_url
 from oncord.models import ConsentChange, Contact, LedgerIsAppendOnly, PatientChange
+from oncord.sync.patient_fields import EDITED_HERE
 from tests.factories import make_contact
 from tests.fixtures.messaging import PUBLIC_URL
 from tests.sync.helpers import USER_AGENT
@@ -54,10 +55,10 @@ def _unsubscribe_link(app, contact_id: int, channel: str) -> str:
 
 def _form(contact: Contact, **changes: str) -> dict[str, str]:
     """The edit form as the browser posts it, unchanged but for `changes`."""
-    values = {name: getattr(contact, name) or "" for name in (
-        "first_name", "last_name", "email", "phone", "address_1", "address_2", "address_3", "city", "state",
-        "post_code", "country", "email_marketing_status", "sms_marketing_status")}
+    values = {f.column: getattr(contact, f.column) or "" for f in EDITED_HERE}
     values["date_of_birth"] = contact.date_of_birth.isoformat() if contact.date_of_birth else ""
+    values.update(email_marketing_status=contact.email_marketing_status,
+                  sms_marketing_status=contact.sms_marketing_status)
     return {**values, "consent_evidence": "", **changes}
 
 

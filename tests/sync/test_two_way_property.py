@@ -23,6 +23,7 @@ from oncord.sandbox.server import start_sandbox
 from oncord.sync.launcher import create_run
 from oncord.sync.patient_fields import BY_COLUMN, EDITABLE
 from tests.conftest import _empty_tables
+from tests.factories import staff_actor
 from tests.sync.in_flight import PatchHook
 from tests.sync.test_push import _patient
 
@@ -199,7 +200,7 @@ def test_both_sides_converge_under_the_conflict_rule(app, clock, client_sleep, o
             """What the edit form does: the edit logic, then the commit."""
             with database.session() as session:
                 contact = session.get(Contact, contact_id)
-                update_contact(session, contact, {field: value}, clock=clock)
+                update_contact(session, contact, {field: value}, clock=clock, actor=staff_actor())
                 session.commit()
 
         def model_push(keys: set[tuple[int, str]]) -> None:

@@ -109,6 +109,7 @@ FORMS = [
     FormRoute("/campaigns/{campaign}/schedule", ScheduleForm, "/campaigns/{campaign}"),
     FormRoute("/contacts/{contact}/edit", ContactForm, "/contacts/{contact}/edit",
               form_kwargs={"today": None}),
+    FormRoute("/contacts/new", ContactForm, "/contacts/new", form_kwargs={"today": None}),
     FormRoute("/settings/integrations/cliniko", ConnectClinikoForm, "/settings/integrations"),
     FormRoute("/settings/users", NewUserForm, "/settings/users"),
     FormRoute("/settings/users/{user}", EditUserForm, "/settings/users"),
