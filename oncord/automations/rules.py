@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import object_session
+
+from oncord.automations.journeys.versions import current_version
 from oncord.automations.spec import LATE_LIMIT, SEND, AutomationSpec, Verdict, skip
 from oncord.automations.triggers import Option, Timing, trigger_def
 from oncord.messaging.eligibility import Reason, check_recipient
@@ -16,6 +19,8 @@ def spec_of(automation: Automation, connection: ClinikoConnection | None) -> Aut
     cutoff = None
     if automation.enabled and automation.activated_at is not None and connection is not None:
         cutoff = max(automation.activated_at, connection.enabled_at)
+    session = object_session(automation)
+    version = current_version(session, automation.id) if session is not None else None
     return AutomationSpec(
         id=automation.id,
         name=automation.name,
@@ -33,6 +38,7 @@ def spec_of(automation: Automation, connection: ClinikoConnection | None) -> Aut
         sms_body=automation.sms_body,
         cutoff=cutoff,
         planned_through=automation.planned_through,
+        journey_version_id=version.id if version is not None else None,
     )
 
 
@@ -46,12 +52,18 @@ def check_appointment(spec: AutomationSpec, appointment: Appointment | None, now
         return skip(Reason.NO_CONTACT)
     if not spec.matches(appointment.appointment_type_id, appointment.practitioner_id):
         return skip(Reason.NO_LONGER_MATCHES)
+    if spec.journey_step:
+        # The journey's own exit rules decided when this step ran; only a cancelled reminder stops it.
+        if trigger_def(spec.trigger).timing is Timing.BEFORE_START and appointment.cancelled_at is not None:
+            return skip(Reason.CANCELLED)
+        return SEND
     return trigger_def(spec.trigger).qualifies(spec, appointment, now)
 
 
 def too_late(spec: AutomationSpec, event_at: datetime | None, now: datetime) -> bool:
     """Whether a follow-up (not a reminder) has become too late to send."""
-    if trigger_def(spec.trigger).timing is Timing.BEFORE_START or event_at is None:
+    # A journey's send is dated by its step, which the journey ran on time.
+    if spec.journey_step or trigger_def(spec.trigger).timing is Timing.BEFORE_START or event_at is None:
         return False
     return event_at + spec.offset + LATE_LIMIT < now
 

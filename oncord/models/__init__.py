@@ -6,6 +6,7 @@ from oncord.models.automations import Automation, AutomationSend, Channel, SendS
 from oncord.models.campaigns import Campaign, CampaignRecipient, CampaignState, RecipientState
 from oncord.models.cliniko_connection import ClinikoConnection, SyncCursor
 from oncord.models.contacts import ConsentChange, ConsentSource, Contact, MarketingStatus
+from oncord.models.journeys import EnrolmentState, JourneyEnrolment, JourneyStepRun, JourneyVersion
 from oncord.models.messaging import FrequencySlot, MessagingSettings, OutboxMessage
 from oncord.models.pages import ClinicSettings, Page
 from oncord.models.patient_changes import ChangeStatus, PatientChange
@@ -30,6 +31,10 @@ __all__ = [
     "ConsentChange",
     "ConsentSource",
     "Contact",
+    "EnrolmentState",
+    "JourneyEnrolment",
+    "JourneyStepRun",
+    "JourneyVersion",
     "MarketingStatus",
     "FrequencySlot",
     "MessagingSettings",

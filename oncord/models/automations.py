@@ -160,6 +160,11 @@ class AutomationSend(Base):
     subject: Mapped[str | None] = mapped_column(String(500))
     body: Mapped[str | None] = mapped_column(Text)
     provider_message_id: Mapped[str | None] = mapped_column(String(255))
+    # A journey's send step: its enrolment and step (the message text is that step's); else None.
+    enrolment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journey_enrolments.id", ondelete="CASCADE"), index=True
+    )
+    step_index: Mapped[int | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

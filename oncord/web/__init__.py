@@ -12,6 +12,7 @@ from oncord.web import (
     dashboard,
     errors,
     health,
+    journeys,
     messaging,
     online_bookings,
     pages,
@@ -36,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contacts.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(automations.bp)
+    app.register_blueprint(journeys.bp)
     app.register_blueprint(messaging.public)
     app.register_blueprint(messaging.outbox)
     app.register_blueprint(messaging.messaging_settings)
