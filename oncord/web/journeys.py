@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from oncord.automations.editing import describe_trigger
 from oncord.automations.journeys.editing import edited_steps, save_if_changed
 from oncord.automations.journeys.overview import overview
-from oncord.automations.journeys.recipes import BY_KEY, RECIPES, turn_on
+from oncord.automations.journeys.recipes import BY_KEY, RECIPES, cliniko_reminded, turn_on
 from oncord.automations.journeys.versions import current_version, steps_of
 from oncord.context import clock
 from oncord.db import get_session
@@ -68,7 +68,7 @@ def save(automation_id: int) -> Response:
 def recipes() -> Response:
     """Ready-made automations to turn on with one click."""
     return render_page("automations/recipes.html", "automations/_recipes.html", recipes=RECIPES,
-                       form=ToggleForm())
+                       form=ToggleForm(), cliniko_reminded=cliniko_reminded(get_session()))
 
 
 @bp.post("/recipes/<key>")

@@ -17,7 +17,7 @@ from oncord.automations.journeys.steps import Step
 from oncord.automations.journeys.versions import save_steps
 from oncord.db import get_database
 from oncord.models import AutomationSend, JourneyEnrolment, JourneyStepRun
-from tests.automations.conftest import contact_of, iso, log_in_staff
+from tests.automations.conftest import contact_of, default_zone, iso, local_time, log_in_staff
 from tests.automations.helpers import make_automation, sends
 
 FOLLOW_UP = {"is_service": False, "offset_minutes": 0, "send_email": False, "send_sms": False}
@@ -224,3 +224,78 @@ def test_the_journey_screen_counts_contacts_at_each_step(
     at_steps, html = counts(log_in_staff(connected, db_session, clock))
     assert at_steps == [0, 0, 0, 0]
     assert 'Finished: <span data-count="1">1</span>' in html and "Left early (booked again): 1" in html
+
+
+def two_emails_a_day_apart(db_session, clock):
+    """A journey: an e-mail now, wait a day, another e-mail."""
+    automation = make_automation(db_session, clock, name="Missed you", trigger="did_not_arrive", **FOLLOW_UP)
+    save_steps(db_session, automation.id, [
+        Step(kind="send", channel="email", subject="First for {{ first_name }}", body="Hi"),
+        Step(kind="wait", minutes=24 * 60),
+        Step(kind="send", channel="email", subject="Second for {{ first_name }}", body="Hi again"),
+    ], clock.now())
+    db_session.commit()
+    return automation
+
+
+def test_unsubscribing_or_being_archived_ends_the_journey_before_its_next_send(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, smtp_sink
+) -> None:
+    """One follows the first e-mail's unsubscribe link, one is archived in Cliniko: no second e-mail."""
+    quits, archived, stays = make_patient("Quits"), make_patient("Archived"), make_patient("Stays")
+    pull()
+    two_emails_a_day_apart(db_session, clock)
+    miss(sandbox, clock, quits, archived, stays)
+    pull()
+    dispatch()
+    dispatch()
+    assert sorted(e.rcpt_tos[0] for e in smtp_sink.received) == sorted(
+        [quits.email, archived.email, stays.email])
+    first = next(e for e in smtp_sink.received if e.rcpt_tos == (quits.email,))
+    link = first.message["List-Unsubscribe"].strip().strip("<>")
+    assert connected.test_client().post("/u/" + link.rsplit("/u/", 1)[1]).status_code == 200
+    sandbox.store.archive_patient(archived.cliniko_id)
+
+    clock.advance(days=1, minutes=1)
+    pull()
+    dispatch()
+    dispatch()
+    second = [e.rcpt_tos[0] for e in smtp_sink.received if e.message["Subject"].startswith("Second")]
+    assert second == [stays.email]
+    db_session.expire_all()
+    reasons = {e.contact_id: e.exit_reason for e in db_session.scalars(select(JourneyEnrolment))}
+    assert reasons == {contact_of(db_session, quits).id: "unsubscribed",
+                       contact_of(db_session, archived).id: "contact_archived",
+                       contact_of(db_session, stays).id: None}
+
+
+def test_a_wait_until_a_time_of_day_uses_the_appointment_locations_zone(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, fake_twilio
+) -> None:
+    """"Wait until 10:00": nothing at 09:59 local time, the SMS at 10:00 in the location's zone."""
+    patient = make_patient("Chloe")
+    pull()
+    automation = make_automation(db_session, clock, name="Morning", trigger="did_not_arrive", **FOLLOW_UP)
+    save_steps(db_session, automation.id, [
+        Step(kind="wait", minutes=60, at_time="10:00"),
+        Step(kind="send", channel="sms", body="Good morning {{ first_name }}"),
+    ], clock.now())
+    db_session.commit()
+    miss(sandbox, clock, patient)
+    pull()
+    dispatch()
+    zone = default_zone(sandbox)
+    ten = local_time(zone, clock.now() + timedelta(hours=1), 10)
+    if ten < clock.now() + timedelta(hours=1):
+        ten += timedelta(days=1)
+    enrolment = db_session.scalars(select(JourneyEnrolment)).one()
+    assert enrolment.next_run_at == ten
+
+    clock.set(ten - timedelta(minutes=1))
+    dispatch()
+    assert fake_twilio.received == []
+    clock.set(ten)
+    pull()
+    dispatch()
+    dispatch()
+    assert [m.body.splitlines()[0] for m in fake_twilio.received] == ["Good morning Chloe"]

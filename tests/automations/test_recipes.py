@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from oncord.models import Automation, JourneyEnrolment, JourneyVersion
 from tests.automations.conftest import iso
+from tests.factories import make_contact
 
 
 def test_the_recipes_page_lists_each_recipe_with_its_class_and_the_coming_ones(staff) -> None:
@@ -88,3 +89,16 @@ def test_a_bad_step_edit_names_the_step_and_saves_nothing(
     assert "Step 2: enter the wait in whole minutes" in html
     db_session.expire_all()
     assert [v.number for v in db_session.scalars(select(JourneyVersion))] == [1]
+
+
+def test_the_reminder_recipe_warns_about_contacts_cliniko_already_reminds(staff, db_session, clock) -> None:
+    """Contacts whose Cliniko reminder type is set are counted under the reminder recipe."""
+    for reminder_type in ("SMS", "SMS & Email", "None", None):
+        make_contact(db_session, clock, cliniko_reminder_type=reminder_type)
+    make_contact(db_session, clock, cliniko_reminder_type="Email", archived_at=clock.now())
+    db_session.commit()
+    html = staff.get("/automations/recipes").get_data(as_text=True)
+    reminder = html.split('id="recipe-reminder-24h"')[1].split("</tr>")[0]
+    assert "Cliniko already sends its own reminders to 2\n            contacts" in reminder
+    follow_up = html.split('id="recipe-did-not-arrive"')[1].split("</tr>")[0]
+    assert "Cliniko already sends" not in follow_up

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oncord.automations.editing import AutomationData, save_automation
 from oncord.automations.journeys.steps import Step, StepKind, Test
 from oncord.automations.journeys.versions import save_steps
 from oncord.clock import Clock
-from oncord.models import Automation, Trigger
+from oncord.models import Automation, Contact, Trigger
 
 QUIET_HOURS = (
     "The clinic's quiet hours (Settings → Messaging) apply: a message due in them waits until they end."
@@ -137,6 +138,18 @@ RECIPES: tuple[Recipe, ...] = (
 )
 
 BY_KEY = {recipe.key: recipe for recipe in RECIPES}
+
+# Cliniko's per-patient reminder_type values meaning Cliniko sends its own reminders.
+CLINIKO_REMINDS = ("SMS", "Email", "SMS & Email")
+
+
+def cliniko_reminded(session: Session) -> int:
+    """How many active contacts Cliniko already reminds itself (a second reminder would double up)."""
+    return session.scalar(
+        select(func.count()).select_from(Contact).where(
+            Contact.cliniko_reminder_type.in_(CLINIKO_REMINDS), Contact.archived_at.is_(None)
+        )
+    ) or 0
 
 
 def turn_on(session: Session, recipe: Recipe, clock: Clock) -> Automation:
