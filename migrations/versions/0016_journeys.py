@@ -1,4 +1,4 @@
-"""journeys: versioned steps, enrolments and step runs; a journey's sends name their enrolment and step
+"""journeys: the first-appointment trigger; versioned steps, enrolments and step runs; a journey's sends name their enrolment and step
 
 Existing automations get no version row: an automation without one is a one-message journey whose
 single send step is its own message fields, planned exactly as before, so nothing changes for them.
@@ -24,7 +24,17 @@ branch_labels = None
 depends_on = None
 
 
+OLD_TRIGGERS = "trigger IN ('upcoming', 'cancelled', 'did_not_arrive', 'finished', 'rescheduled')"
+NEW_TRIGGERS = (
+    "trigger IN ('upcoming', 'cancelled', 'did_not_arrive', 'finished', 'rescheduled', 'first_appointment')"
+)
+
+
 def upgrade() -> None:
+    # SQLite cannot alter a CHECK in place: batch mode copies the table with the new one.
+    with op.batch_alter_table('automations') as batch:
+        batch.drop_constraint(op.f('ck_automations_trigger'), type_='check')
+        batch.create_check_constraint(op.f('ck_automations_trigger'), NEW_TRIGGERS)
     op.create_table('journey_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('automation_id', sa.Integer(), nullable=False),
@@ -97,6 +107,10 @@ def downgrade() -> None:
     op.drop_index('ix_journey_enrolments_automation_id_state', table_name='journey_enrolments')
     op.drop_table('journey_enrolments')
     op.drop_table('journey_versions')
+    op.execute("DELETE FROM automations WHERE trigger = 'first_appointment'")
+    with op.batch_alter_table('automations') as batch:
+        batch.drop_constraint(op.f('ck_automations_trigger'), type_='check')
+        batch.create_check_constraint(op.f('ck_automations_trigger'), OLD_TRIGGERS)
 
 
 def _drop_send_columns() -> None:

@@ -30,6 +30,7 @@ class Trigger(enum.StrEnum):
     DID_NOT_ARRIVE = "did_not_arrive"
     FINISHED = "finished"
     RESCHEDULED = "rescheduled"
+    FIRST_APPOINTMENT = "first_appointment"
 
 
 class SendState(enum.StrEnum):

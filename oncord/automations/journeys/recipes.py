@@ -122,10 +122,16 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe(
         key="new-patient-welcome",
         name="New-patient welcome",
-        summary="A welcome before a patient's first appointment.",
-        message_class="service",
-        timing="When the first appointment is booked",
+        summary="An e-mail welcoming a new patient when they book their first appointment.",
+        message_class="marketing",
+        timing="Straight after the first appointment is booked",
         quiet_hours=QUIET_HOURS,
+        trigger=Trigger.FIRST_APPOINTMENT,
+        email_subject="Welcome to {{ business }}, {{ first_name }}",
+        email_body=(
+            "Hi {{ first_name }},\n\nWelcome! Your {{ appointment_type }} with {{ practitioner }} is on "
+            "{{ appointment_start }}. Please arrive five minutes early.\n\n{{ business }}"
+        ),
     ),
     Recipe(
         key="birthday",
