@@ -299,3 +299,29 @@ def test_a_wait_until_a_time_of_day_uses_the_appointment_locations_zone(
     dispatch()
     dispatch()
     assert [m.body.splitlines()[0] for m in fake_twilio.received] == ["Good morning Chloe"]
+
+
+def test_turning_a_journey_off_ends_the_enrolments_in_progress(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, smtp_sink, owner
+) -> None:
+    """Off while contacts wait: they leave at their next step and get nothing more, even when on again."""
+    chloe = make_patient("Chloe")
+    pull()
+    automation = two_emails_a_day_apart(db_session, clock)
+    miss(sandbox, clock, chloe)
+    pull()
+    dispatch()
+    dispatch()
+    assert len(smtp_sink.received) == 1
+    assert owner.post(f"/automations/{automation.id}/toggle", {}).status_code == 200
+    clock.advance(hours=12)
+    dispatch()
+    staff = log_in_staff(connected, db_session, clock)  # the owner's session has ended by now
+    assert staff.post(f"/automations/{automation.id}/toggle", {"enabled": "y"}).status_code == 200
+    clock.advance(days=1)
+    dispatch()
+    dispatch()
+    assert len(smtp_sink.received) == 1
+    db_session.expire_all()
+    enrolment = db_session.scalars(select(JourneyEnrolment)).one()
+    assert (enrolment.state, enrolment.exit_reason) == ("exited", "automation_off")

@@ -18,6 +18,7 @@ EXIT_WORDS = {
     "appointment_cancelled": "appointment cancelled",
     "appointment_deleted": "appointment deleted",
     "condition_not_met": "did not meet a condition",
+    "automation_off": "journey turned off",
 }
 
 

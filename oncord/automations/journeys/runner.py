@@ -237,6 +237,11 @@ def exit_reason(
     now: datetime,
 ) -> str | None:
     """Why the enrolment ends before its next step, or None: the journey's exit rules."""
+    # Turning a journey off ends the journeys in progress, also those that only wake after it is on
+    # again (it was switched on after they entered): switching on never back-fills.
+    switched_on = automation.activated_at
+    if not automation.enabled or (switched_on is not None and enrolment.created_at < switched_on):
+        return "automation_off"
     if contact is None or contact.archived_at is not None:
         return "contact_archived"
     if appointment is None or appointment.archived_at is not None:
