@@ -35,6 +35,9 @@ def upgrade() -> None:
     with op.batch_alter_table('automations') as batch:
         batch.drop_constraint(op.f('ck_automations_trigger'), type_='check')
         batch.create_check_constraint(op.f('ck_automations_trigger'), NEW_TRIGGERS)
+        # Existing reminders keep sending to everyone, as before.
+        batch.add_column(sa.Column('skip_cliniko_reminded', sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
     op.create_table('journey_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('automation_id', sa.Integer(), nullable=False),
@@ -109,6 +112,7 @@ def downgrade() -> None:
     op.drop_table('journey_versions')
     op.execute("DELETE FROM automations WHERE trigger = 'first_appointment'")
     with op.batch_alter_table('automations') as batch:
+        batch.drop_column('skip_cliniko_reminded')
         batch.drop_constraint(op.f('ck_automations_trigger'), type_='check')
         batch.create_check_constraint(op.f('ck_automations_trigger'), OLD_TRIGGERS)
 

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import object_session
 
+from oncord.automations.journeys.cliniko_reminders import CLINIKO_REMINDS
 from oncord.automations.journeys.versions import current_version
 from oncord.automations.spec import LATE_LIMIT, SEND, AutomationSpec, Verdict, skip
 from oncord.automations.triggers import Option, Timing, trigger_def
 from oncord.messaging.eligibility import Reason, check_recipient
-from oncord.models import Appointment, Automation, ClinikoConnection, Contact
+from oncord.models import Appointment, Automation, ClinikoConnection, Contact, Trigger
 
 
 def spec_of(automation: Automation, connection: ClinikoConnection | None) -> AutomationSpec:
@@ -39,6 +40,7 @@ def spec_of(automation: Automation, connection: ClinikoConnection | None) -> Aut
         cutoff=cutoff,
         planned_through=automation.planned_through,
         journey_version_id=version.id if version is not None else None,
+        skip_cliniko_reminded=automation.skip_cliniko_reminded and automation.trigger == Trigger.UPCOMING,
     )
 
 
@@ -77,6 +79,9 @@ def check_contact(
     """
     if contact is not None and channel not in spec.channels:
         return skip(Reason.CHANNEL_OFF), None
+    reminded = contact is not None and contact.cliniko_reminder_type in CLINIKO_REMINDS
+    if spec.skip_cliniko_reminded and reminded:
+        return skip(Reason.CLINIKO_REMINDS), None
     found = check_recipient(contact, channel, allow_pending=spec.is_service, region=region)
     if found.reason is not None:
         return skip(found.reason), None

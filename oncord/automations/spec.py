@@ -38,6 +38,8 @@ class AutomationSpec:
     journey_version_id: int | None = None
     # The snapshot of one journey send step (its text and channel), as the sender uses it.
     journey_step: bool = False
+    # Skip patients Cliniko reminds itself (their reminder type).
+    skip_cliniko_reminded: bool = False
 
     @property
     def trigger_key(self) -> str:

@@ -96,6 +96,8 @@ class Automation(Base):
     send_when_booked_late: Mapped[bool] = mapped_column(default=True)
     # A service message (appointment reminder) may go to Pending contacts; marketing only to Subscribed.
     is_service: Mapped[bool] = mapped_column(default=False)
+    # Reminders: skip patients whose Cliniko reminder type says Cliniko reminds them itself.
+    skip_cliniko_reminded: Mapped[bool] = mapped_column(default=False)
     send_email: Mapped[bool] = mapped_column(default=False)
     email_subject: Mapped[str] = mapped_column(String(500), default="")
     email_body: Mapped[str] = mapped_column(Text, default="")

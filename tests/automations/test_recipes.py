@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from oncord.models import Automation, JourneyEnrolment, JourneyVersion
 from tests.automations.conftest import iso
+from tests.automations.helpers import sends
 from tests.factories import make_contact
 
 
@@ -102,3 +103,26 @@ def test_the_reminder_recipe_warns_about_contacts_cliniko_already_reminds(staff,
     assert "Cliniko already sends its own reminders to 2\n            contacts" in reminder
     follow_up = html.split('id="recipe-did-not-arrive"')[1].split("</tr>")[0]
     assert "Cliniko already sends" not in follow_up
+
+
+def test_the_reminder_recipe_skips_patients_cliniko_reminds_unless_told_otherwise(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, owner, fake_twilio
+) -> None:
+    """Cliniko reminds one patient by SMS: the recipe's reminder skips them (and says why) until unticked."""
+    reminded, plain = make_patient("Rae"), make_patient("Pat", mobile="0413 222 333")
+    sandbox.store.edit_patient(reminded.cliniko_id, reminder_type="SMS")
+    sandbox.store.edit_patient(plain.cliniko_id, reminder_type="None")
+    pull()
+    owner.post("/automations/recipes/reminder-24h")
+    automation = db_session.scalars(select(Automation)).one()
+    assert automation.skip_cliniko_reminded
+    starts = clock.now() + timedelta(days=2)
+    for patient in (reminded, plain):
+        sandbox.store.add_appointment(patient_id=patient.cliniko_id, starts_at=iso(starts))
+    clock.set(starts - timedelta(hours=24) + timedelta(seconds=30))
+    pull()
+    dispatch()
+    dispatch()
+    assert [m.to for m in fake_twilio.received] == ["+61413222333"]
+    skipped = [s for s in sends(db_session) if s.state == "skipped"]
+    assert [(s.channel, s.reason) for s in skipped] == [("sms", "cliniko_reminds")]

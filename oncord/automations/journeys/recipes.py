@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oncord.automations.editing import AutomationData, save_automation
+from oncord.automations.journeys.cliniko_reminders import CLINIKO_REMINDS
 from oncord.automations.journeys.steps import Step, StepKind, Test
 from oncord.automations.journeys.versions import save_steps
 from oncord.clock import Clock
@@ -145,10 +146,6 @@ RECIPES: tuple[Recipe, ...] = (
 
 BY_KEY = {recipe.key: recipe for recipe in RECIPES}
 
-# Cliniko's per-patient reminder_type values meaning Cliniko sends its own reminders.
-CLINIKO_REMINDS = ("SMS", "Email", "SMS & Email")
-
-
 def cliniko_reminded(session: Session) -> int:
     """How many active contacts Cliniko already reminds itself (a second reminder would double up)."""
     return session.scalar(
@@ -176,6 +173,8 @@ def turn_on(session: Session, recipe: Recipe, clock: Clock) -> Automation:
         email_body=recipe.email_body,
         send_sms=bool(recipe.sms_body) and not recipe.steps,
         sms_body=recipe.sms_body,
+        # A reminder recipe skips patients Cliniko reminds itself; the editor can turn that off.
+        skip_cliniko_reminded=recipe.trigger == Trigger.UPCOMING,
     )
     automation = save_automation(session, None, data, clock)
     if recipe.steps:
