@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from oncord.automations.journeys.runner import advance_all
 from oncord.automations.planner import PlanResult, plan
 from oncord.automations.rules import spec_of
 from oncord.automations.spec import QuietRule
@@ -26,7 +27,7 @@ from oncord.messaging import quiet_hours
 from oncord.messaging.pipeline import STUCK_MESSAGE
 from oncord.messaging.pipeline import fail_stuck as fail_stuck_rows
 from oncord.messaging.profile import SETTINGS_ID
-from oncord.models import Automation, AutomationSend, MessagingSettings, SendState
+from oncord.models import Appointment, Automation, AutomationSend, MessagingSettings, SendState
 from oncord.timezones import account_time_zone
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ class DispatchResult:
     queued: int = 0
     batches: int = 0
     stuck: int = 0
+    enrolled: int = 0
+    steps: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """For the job result and logs."""
@@ -141,15 +144,22 @@ def dispatch(
     batch_size: int,
     enqueue: Callable[[list[int]], None],
     settings: Settings | None = None,
+    default_zone: str = "Australia/Melbourne",
 ) -> DispatchResult:
-    """One pass: plan, fail stuck sends, queue what is due."""
+    """One pass: plan (and enrol), run due journey steps, fail stuck sends, queue what is due."""
     now = clock.now()
     planned = plan_all(database, now, settings)
+
+    def zone_of(appointment: Appointment | None) -> str:
+        business = appointment.business if appointment is not None else None
+        return business.time_zone_identifier if business and business.time_zone_identifier else default_zone
+
+    steps = advance_all(database, now, zone_of)
     with database.session() as session:
         stuck = fail_stuck(session, now)
         session.commit()
     sends, batches = queue_due(database, now, batch_size, enqueue)
-    result = DispatchResult(planned.pending, planned.skipped, sends, batches, stuck)
-    if sends or planned.pending or planned.skipped or stuck:
+    result = DispatchResult(planned.pending, planned.skipped, sends, batches, stuck, planned.enrolled, steps)
+    if sends or planned.pending or planned.skipped or stuck or planned.enrolled or steps:
         log.info("automations dispatch: %s", result.as_dict())
     return result

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from oncord.automations.triggers import Option, Timing, trigger_def
 from oncord.clock import Clock
-from oncord.models import AppointmentType, Automation, Practitioner
+from oncord.models import AppointmentType, Automation, Practitioner, Trigger
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class AutomationData:
     email_body: str
     send_sms: bool
     sms_body: str
+    # Reminders: skip patients Cliniko reminds itself.
+    skip_cliniko_reminded: bool = False
 
 
 def save_automation(
@@ -47,6 +49,7 @@ def save_automation(
     options = trigger_def(data.trigger).options
     automation.require_arrived = data.require_arrived and Option.REQUIRE_ARRIVED in options
     automation.send_when_booked_late = data.send_when_booked_late
+    automation.skip_cliniko_reminded = data.skip_cliniko_reminded and data.trigger == Trigger.UPCOMING
     automation.is_service = data.is_service and Option.SERVICE in options
     automation.send_email = data.send_email
     automation.email_subject = data.email_subject.strip()

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from oncord.automations.journeys.runner import enrol
 from oncord.automations.spec import NO_QUIET, AutomationSpec, QuietRule
 from oncord.automations.status import add_outcome_events
 from oncord.automations.triggers import Firing, trigger_def
@@ -29,20 +30,26 @@ class PlanResult:
 
     pending: int = 0
     skipped: int = 0
+    enrolled: int = 0
 
     def add(self, other: PlanResult) -> None:
         """Sum another result into this one."""
         self.pending += other.pending
         self.skipped += other.skipped
+        self.enrolled += other.enrolled
 
 
 def plan(session: Session, spec: AutomationSpec, now: datetime, *, quiet: QuietRule = NO_QUIET) -> PlanResult:
     """Create the send rows that are due for one automation (the caller commits); `quiet` are the
     quiet hours per channel, which bring a reminder forward, in its business's zone."""
-    if spec.cutoff is None or not spec.channels:
+    if spec.cutoff is None or not (spec.channels or spec.journey_version_id):
         return PlanResult()
     firings = list(trigger_def(spec.trigger).find(session, spec, now, quiet))
-    result = _insert(session, spec, firings, now)
+    if spec.journey_version_id is not None:
+        # A journey enters the contact; its steps write the sends as they run.
+        result = PlanResult(enrolled=enrol(session, spec, spec.journey_version_id, firings, now))
+    else:
+        result = _insert(session, spec, firings, now)
     session.execute(update(Automation).where(Automation.id == spec.id).values(planned_through=now))
     return result
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import object_session
+
+from oncord.automations.journeys.cliniko_reminders import CLINIKO_REMINDS
+from oncord.automations.journeys.versions import current_version
 from oncord.automations.spec import (
     LATE_LIMIT,
     NO_CHANNEL_QUIET,
@@ -16,7 +20,7 @@ from oncord.automations.spec import (
 )
 from oncord.automations.triggers import Option, Timing, trigger_def
 from oncord.messaging.eligibility import Reason, check_recipient
-from oncord.models import Appointment, Automation, ClinikoConnection, Contact
+from oncord.models import Appointment, Automation, ClinikoConnection, Contact, Trigger
 
 
 def spec_of(automation: Automation, connection: ClinikoConnection | None) -> AutomationSpec:
@@ -24,6 +28,8 @@ def spec_of(automation: Automation, connection: ClinikoConnection | None) -> Aut
     cutoff = None
     if automation.enabled and automation.activated_at is not None and connection is not None:
         cutoff = max(automation.activated_at, connection.enabled_at)
+    session = object_session(automation)
+    version = current_version(session, automation.id) if session is not None else None
     return AutomationSpec(
         id=automation.id,
         name=automation.name,
@@ -41,6 +47,8 @@ def spec_of(automation: Automation, connection: ClinikoConnection | None) -> Aut
         sms_body=automation.sms_body,
         cutoff=cutoff,
         planned_through=automation.planned_through,
+        journey_version_id=version.id if version is not None else None,
+        skip_cliniko_reminded=automation.skip_cliniko_reminded and automation.trigger == Trigger.UPCOMING,
     )
 
 
@@ -60,12 +68,18 @@ def check_appointment(
         return skip(Reason.NO_CONTACT)
     if not spec.matches(appointment.appointment_type_id, appointment.practitioner_id):
         return skip(Reason.NO_LONGER_MATCHES)
+    if spec.journey_step:
+        # The journey's own exit rules decided when this step ran; only a cancelled reminder stops it.
+        if trigger_def(spec.trigger).timing is Timing.BEFORE_START and appointment.cancelled_at is not None:
+            return skip(Reason.CANCELLED)
+        return SEND
     return trigger_def(spec.trigger).qualifies(spec, appointment, now, quiet)
 
 
 def too_late(spec: AutomationSpec, event_at: datetime | None, now: datetime) -> bool:
     """Whether a follow-up (not a reminder) has become too late to send."""
-    if trigger_def(spec.trigger).timing is Timing.BEFORE_START or event_at is None:
+    # A journey's send is dated by its step, which the journey ran on time.
+    if spec.journey_step or trigger_def(spec.trigger).timing is Timing.BEFORE_START or event_at is None:
         return False
     return event_at + spec.offset + LATE_LIMIT < now
 
@@ -79,6 +93,9 @@ def check_contact(
     """
     if contact is not None and channel not in spec.channels:
         return skip(Reason.CHANNEL_OFF), None
+    reminded = contact is not None and contact.cliniko_reminder_type in CLINIKO_REMINDS
+    if spec.skip_cliniko_reminded and reminded:
+        return skip(Reason.CLINIKO_REMINDS), None
     found = check_recipient(contact, channel, allow_pending=spec.is_service, region=region)
     if found.reason is not None:
         return skip(found.reason), None

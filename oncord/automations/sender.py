@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from oncord.automations.journeys.sending import step_spec
 from oncord.automations.reasons import Reason
 from oncord.automations.refresh import AppointmentRefresher
 from oncord.automations.rules import check_appointment, check_contact, spec_of, too_late
@@ -159,6 +160,7 @@ class BatchSender:
         waits: list[tuple[AutomationSend, Verdict]] = []
         failures: list[tuple[AutomationSend, str]] = []
         ready: list[tuple[AutomationSend, AutomationSpec, Contact, RenderedMessage]] = []
+        step_specs: dict[tuple[int, int], AutomationSpec] = {}
         appointment: Appointment | None
         contact: Contact | None
         for send, appointment, contact in rows:
@@ -169,7 +171,7 @@ class BatchSender:
                 # Postponed (quiet hours, a reschedule) after it was queued: the dispatcher requeues it.
                 not_due.append(send.id)
                 continue
-            spec = specs[send.automation_id]
+            spec = step_spec(session, specs[send.automation_id], send, step_specs)
             if refresh and appointment is not None and self.refresher is not None:
                 appointment = self.refresher.refresh(session, appointment, now)
                 linked = appointment.contact_id if appointment is not None else None

@@ -36,6 +36,12 @@ class AutomationSpec:
     # Activity before this moment never fires; None while the automation or Cliniko is off.
     cutoff: datetime | None
     planned_through: datetime | None
+    # A journey (its current version, for new enrolments); None: one message, planned directly.
+    journey_version_id: int | None = None
+    # The snapshot of one journey send step (its text and channel), as the sender uses it.
+    journey_step: bool = False
+    # Skip patients Cliniko reminds itself (their reminder type).
+    skip_cliniko_reminded: bool = False
 
     @property
     def trigger_key(self) -> str:

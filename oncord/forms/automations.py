@@ -76,6 +76,9 @@ class AutomationForm(FlaskForm):
     send_when_booked_late = BooleanField(
         "If an appointment is booked after its reminder time, send the reminder at once", default=True
     )
+    skip_cliniko_reminded = BooleanField(
+        "Skip patients Cliniko already reminds (their reminder type in Cliniko)"
+    )
     message_kind = RadioField("Kind of message", choices=choices(KIND_CHOICES), default="marketing")
     appointment_types = MultiCheckboxField("Appointment types", coerce=int, validate_choice=False,
                                            validators=[valid_ids])
@@ -115,6 +118,7 @@ class AutomationForm(FlaskForm):
                 "defaults_for": automation.trigger,
                 "timing_amount": amount, "timing_unit": unit, "require_arrived": automation.require_arrived,
                 "send_when_booked_late": automation.send_when_booked_late,
+                "skip_cliniko_reminded": automation.skip_cliniko_reminded,
                 "message_kind": "service" if automation.is_service else "marketing",
                 "appointment_types": [t.id for t in automation.appointment_types],
                 "practitioners": [p.id for p in automation.practitioners],
@@ -202,6 +206,7 @@ class AutomationForm(FlaskForm):
             offset_minutes=self.offset_minutes(),
             require_arrived=bool(self.require_arrived.data),
             send_when_booked_late=bool(self.send_when_booked_late.data),
+            skip_cliniko_reminded=bool(self.skip_cliniko_reminded.data),
             is_service=self.message_kind.data == "service",
             appointment_type_ids=list(self.appointment_types.data or []),
             practitioner_ids=list(self.practitioners.data or []),

@@ -22,6 +22,7 @@ from oncord.jobs.enqueue import enqueue_send_batch, schedule_next_dispatch
 from oncord.jobs.runtime import job_app, last_attempt
 from oncord.messaging.errors import failure_text
 from oncord.messaging.pipeline import Transports
+from oncord.messaging.profile import load_profile
 from oncord.queue import get_queue
 
 
@@ -44,8 +45,15 @@ def dispatch(reason: str = "schedule") -> dict[str, int]:
         batch_size=settings.automation_batch_size,
         enqueue=lambda send_ids: enqueue_send_batch(queue, clock, send_ids),
         settings=settings,
+        default_zone=_default_zone(app),
     )
     return result.as_dict()
+
+
+def _default_zone(app: Flask) -> str:
+    database = get_database(app)
+    with database.session() as session:
+        return load_profile(session, context.settings(app)).default_time_zone
 
 
 def send_batch(send_ids: list[int]) -> dict[str, int]:

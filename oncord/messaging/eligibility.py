@@ -38,6 +38,7 @@ class Reason(enum.StrEnum):
     NO_MOBILE = "no_mobile"
     NO_CONTACT = "no_contact"
     FREQUENCY_CAP = "frequency_cap"
+    CLINIKO_REMINDS = "cliniko_reminds"
     # When (automations): the appointment and the automation as they are now.
     CANCELLED_BEFORE_DUE = "cancelled_before_due"
     CANCELLED = "cancelled"
@@ -75,6 +76,7 @@ REASON_TEXT: dict[str, str] = {
     Reason.NO_MOBILE: "no mobile number that can receive SMS (none, or a landline)",
     Reason.NO_CONTACT: "the appointment has no linked contact",
     Reason.FREQUENCY_CAP: "frequency cap",
+    Reason.CLINIKO_REMINDS: "Cliniko sends this patient its own reminders (their reminder type in Cliniko)",
     Reason.CANCELLED_BEFORE_DUE: "cancelled before the reminder was due",
     Reason.CANCELLED: "the appointment was cancelled",
     Reason.ALREADY_STARTED: "the appointment had already started when the message could be sent",

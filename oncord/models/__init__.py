@@ -20,6 +20,7 @@ from oncord.models.contacts import (
     LedgerIsAppendOnly,
     MarketingStatus,
 )
+from oncord.models.journeys import EnrolmentState, JourneyEnrolment, JourneyStepRun, JourneyVersion
 from oncord.models.messaging import FrequencySlot, MessagingSettings, OutboxMessage
 from oncord.models.pages import ClinicLogo, ClinicSettings, Page
 from oncord.models.patient_changes import ChangeStatus, PatientChange
@@ -48,6 +49,10 @@ __all__ = [
     "SELF_UNSUBSCRIBE_SOURCES",
     "ConsentSource",
     "Contact",
+    "EnrolmentState",
+    "JourneyEnrolment",
+    "JourneyStepRun",
+    "JourneyVersion",
     "MarketingStatus",
     "FrequencySlot",
     "GroupAppointment",

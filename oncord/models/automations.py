@@ -30,6 +30,7 @@ class Trigger(enum.StrEnum):
     DID_NOT_ARRIVE = "did_not_arrive"
     FINISHED = "finished"
     RESCHEDULED = "rescheduled"
+    FIRST_APPOINTMENT = "first_appointment"
 
 
 class SendState(enum.StrEnum):
@@ -95,6 +96,8 @@ class Automation(Base):
     send_when_booked_late: Mapped[bool] = mapped_column(default=True)
     # A service message (appointment reminder) may go to Pending contacts; marketing only to Subscribed.
     is_service: Mapped[bool] = mapped_column(default=False)
+    # Reminders: skip patients whose Cliniko reminder type says Cliniko reminds them itself.
+    skip_cliniko_reminded: Mapped[bool] = mapped_column(default=False)
     send_email: Mapped[bool] = mapped_column(default=False)
     email_subject: Mapped[str] = mapped_column(String(500), default="")
     email_body: Mapped[str] = mapped_column(Text, default="")
@@ -163,6 +166,11 @@ class AutomationSend(Base):
     subject: Mapped[str | None] = mapped_column(String(500))
     body: Mapped[str | None] = mapped_column(Text)
     provider_message_id: Mapped[str | None] = mapped_column(String(255))
+    # A journey's send step: its enrolment and step (the message text is that step's); else None.
+    enrolment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journey_enrolments.id", ondelete="CASCADE"), index=True
+    )
+    step_index: Mapped[int | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -14,6 +14,7 @@ from oncord.web import (
     errors,
     exports,
     health,
+    journeys,
     messaging,
     online_bookings,
     pages,
@@ -39,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(automations.bp)
+    app.register_blueprint(journeys.bp)
     app.register_blueprint(messaging.public)
     app.register_blueprint(messaging.outbox)
     app.register_blueprint(messaging.messaging_settings)

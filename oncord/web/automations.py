@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from oncord.automations.editing import describe_trigger, save_automation, set_enabled
+from oncord.automations.journeys.versions import current_version
 from oncord.automations.manage import delete_automation, deleted_automations, duplicate_automation
 from oncord.automations.preview import preview, send_test
 from oncord.automations.queries import list_automations, preview_contacts, send_counts, send_log
@@ -171,7 +172,11 @@ def _valid(form: AutomationForm, automation: Automation | None) -> bool:
 @bp.get("/<int:automation_id>")
 def edit(automation_id: int) -> Response:
     """The editor for a saved automation."""
-    automation = get_automation_or_404(get_session(), automation_id)
+    db = get_session()
+    automation = get_automation_or_404(db, automation_id)
+    if current_version(db, automation.id) is not None:
+        # A journey's messages are its steps, edited on the journey screen.
+        return redirect_to(url_for("journeys.show", automation_id=automation.id))
     return _editor(AutomationForm.for_automation(automation), automation)
 
 

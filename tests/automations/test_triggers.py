@@ -236,3 +236,25 @@ def test_filters_narrow_to_appointment_types_and_practitioners(
     dispatch()
     rows = db_session.scalars(select(AutomationSend)).all()
     assert len(rows) == 1 and rows[0].state == "sent" and len(smtp_sink.received) == 1
+
+
+def test_first_appointment_welcomes_only_a_patient_with_no_earlier_appointment(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, smtp_sink
+) -> None:
+    """A new patient's first booking gets the welcome; a returning patient's next booking does not."""
+    new, returning = make_patient("Nina"), make_patient("Rita")
+    last_month = iso(clock.now() - timedelta(days=30))
+    sandbox.store.add_appointment(patient_id=returning.cliniko_id, starts_at=last_month)
+    pull()
+    make_automation(db_session, clock, name="Welcome", trigger="first_appointment", send_sms=False,
+                    **{**FOLLOW_UP, "email_subject": "Welcome {{ first_name }}"})
+    db_session.commit()
+    clock.advance(minutes=5)
+    later = iso(clock.now() + timedelta(days=3))
+    sandbox.store.add_appointment(patient_id=new.cliniko_id, starts_at=later)
+    sandbox.store.add_appointment(patient_id=returning.cliniko_id, starts_at=later)
+    pull()
+    dispatch()
+    dispatch()
+    welcomed = [(e.rcpt_tos, e.message["Subject"]) for e in smtp_sink.received]
+    assert welcomed == [((new.email,), "Welcome Nina")]

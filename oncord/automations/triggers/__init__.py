@@ -7,7 +7,14 @@ in the order the editor offers them.
 
 from __future__ import annotations
 
-from oncord.automations.triggers import cancelled, did_not_arrive, finished, rescheduled, upcoming
+from oncord.automations.triggers import (
+    cancelled,
+    did_not_arrive,
+    finished,
+    first_appointment,
+    rescheduled,
+    upcoming,
+)
 from oncord.automations.triggers.base import (
     Firing,
     MessageDefaults,
@@ -23,7 +30,8 @@ __all__ = ["TRIGGERS", "Firing", "MessageDefaults", "OncePer", "Option", "Timing
 
 TRIGGERS: dict[str, TriggerDef] = {
     entry.key.value: entry
-    for entry in (upcoming.ENTRY, cancelled.ENTRY, did_not_arrive.ENTRY, finished.ENTRY, rescheduled.ENTRY)
+    for entry in (upcoming.ENTRY, cancelled.ENTRY, did_not_arrive.ENTRY, finished.ENTRY, rescheduled.ENTRY,
+                  first_appointment.ENTRY)
 }
 
 if set(TRIGGERS) != {t.value for t in Trigger}:  # pragma: no cover - caught by any import in the tests

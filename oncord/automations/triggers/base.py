@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from oncord.automations.reasons import Reason
 from oncord.automations.spec import LATE_LIMIT, AutomationSpec, ChannelQuiet, QuietRule, Verdict
 from oncord.db import UTCDateTime
-from oncord.models import Appointment, AutomationSend, Trigger
+from oncord.models import Appointment, AutomationSend, JourneyEnrolment, Trigger
 
 _COLUMNS = (
     Appointment.id,
@@ -123,8 +123,9 @@ class TriggerDef:
 
 
 def candidates(spec: AutomationSpec) -> Any:
-    """Appointments of contacts that pass the filters and have no send of this trigger yet."""
-    already = (
+    """Appointments of contacts that pass the filters and have no send of this trigger yet (a
+    journey: no enrolment yet)."""
+    already: Any = (
         select(AutomationSend.id)
         .where(
             AutomationSend.automation_id == spec.id,
@@ -133,6 +134,13 @@ def candidates(spec: AutomationSpec) -> Any:
         )
         .correlate(Appointment)
     )
+    if spec.journey_version_id is not None:
+        already = (
+            select(JourneyEnrolment.id)
+            .where(JourneyEnrolment.automation_id == spec.id,
+                   JourneyEnrolment.appointment_id == Appointment.id)
+            .correlate(Appointment)
+        )
     query = select(*_COLUMNS).where(
         Appointment.contact_id.is_not(None), Appointment.archived_at.is_(None), ~exists(already)
     )

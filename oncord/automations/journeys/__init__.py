@@ -1,0 +1,1 @@
+"""Journeys: an automation's trigger followed by ordered steps (send, wait, condition, stop)."""

@@ -1,0 +1,128 @@
+"""Recipes: listed with their message class and timing, turned on with one click (no back-fill),
+then edited; a bad edit fails with a reason naming its step."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from oncord.models import Automation, JourneyEnrolment, JourneyVersion
+from tests.automations.conftest import iso
+from tests.automations.helpers import sends
+from tests.factories import make_contact
+
+
+def test_the_recipes_page_lists_each_recipe_with_its_class_and_the_coming_ones(staff) -> None:
+    """Available recipes have a Turn on button; recipes whose trigger does not exist yet say Coming."""
+    html = staff.get("/automations/recipes").get_data(as_text=True)
+    for name in ("24-hour appointment reminder", "Did-not-arrive follow-up", "Cancellation rebook",
+                 "Recall at 3, 6 or 12 months", "New-patient welcome", "Birthday greeting"):
+        assert name in html
+    reminder = html.split('id="recipe-reminder-24h"')[1].split("</tr>")[0]
+    assert "Service message" in reminder and "24 hours before" in reminder and "Turn on" in reminder
+    birthday = html.split('id="recipe-birthday"')[1].split("</tr>")[0]
+    assert "Marketing" in birthday and "Coming" in birthday and "Turn on" not in birthday
+    assert staff.post("/automations/recipes/birthday").status_code == 404
+
+
+def test_the_reminder_recipe_becomes_a_service_sms_automation_opened_in_the_editor(
+    staff, db_session
+) -> None:
+    """One click: an SMS reminder 24 hours before, a service message, on, ready to edit."""
+    response = staff.post("/automations/recipes/reminder-24h")
+    automation = db_session.scalars(select(Automation)).one()
+    assert response.headers["HX-Redirect"].endswith(f"/automations/{automation.id}")
+    assert (automation.enabled, automation.trigger, automation.offset_minutes, automation.is_service) == (
+        True, "upcoming", 24 * 60, True)
+    assert automation.send_sms and not automation.send_email
+    assert db_session.scalars(select(JourneyVersion)).all() == []
+
+
+def test_a_recipe_without_a_csrf_token_is_refused(staff, db_session) -> None:
+    """Turning a recipe on is a form post like any other."""
+    response = staff.client.post("/automations/recipes/reminder-24h")
+    assert response.status_code == 400
+    assert db_session.scalars(select(Automation)).all() == []
+
+
+def test_the_dna_recipe_turned_on_enrols_only_what_happens_afterwards(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, owner, fake_twilio
+) -> None:
+    """A did-not-arrive before the click is history; one after it gets the journey's first SMS."""
+    before, after = make_patient("Before"), make_patient("After", mobile="0413 222 333")
+    pull()
+    starts = clock.now() + timedelta(hours=2)
+    old = sandbox.store.add_appointment(patient_id=before.cliniko_id, starts_at=iso(starts))
+    new = sandbox.store.add_appointment(patient_id=after.cliniko_id, starts_at=iso(starts))
+    clock.set(starts + timedelta(minutes=20))
+    sandbox.store.mark_did_not_arrive(old)
+    pull()
+    clock.advance(minutes=5)
+
+    response = owner.post("/automations/recipes/did-not-arrive")
+    automation = db_session.scalars(select(Automation)).one()
+    assert response.headers["HX-Redirect"].endswith(f"/automations/{automation.id}/journey")
+    page = owner.get(f"/automations/{automation.id}/journey").get_data(as_text=True)
+    assert "Send an SMS" in page and "Wait 2 days" in page and "Send an e-mail" in page
+
+    clock.advance(minutes=5)
+    sandbox.store.mark_did_not_arrive(new)
+    pull()
+    dispatch()
+    assert [m.to for m in fake_twilio.received] == ["+61413222333"]
+    assert len(db_session.scalars(select(JourneyEnrolment)).all()) == 1
+
+
+def test_a_bad_step_edit_names_the_step_and_saves_nothing(
+    connected, db_session, clock, owner
+) -> None:
+    """A wait that is not a number and an unknown merge field: 422, each reason with its step."""
+    owner.post("/automations/recipes/did-not-arrive")
+    automation = db_session.scalars(select(Automation)).one()
+    response = owner.post(f"/automations/{automation.id}/journey", {
+        "step-1-body": "Hi {{ nickname }}", "step-2-minutes": "two days",
+        "step-4-subject": "Missed you", "step-4-body": "Rebook",
+    })
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Step 1:" in html and "nickname" in html
+    assert "Step 2: enter the wait in whole minutes" in html
+    db_session.expire_all()
+    assert [v.number for v in db_session.scalars(select(JourneyVersion))] == [1]
+
+
+def test_the_reminder_recipe_warns_about_contacts_cliniko_already_reminds(staff, db_session, clock) -> None:
+    """Contacts whose Cliniko reminder type is set are counted under the reminder recipe."""
+    for reminder_type in ("SMS", "SMS & Email", "None", None):
+        make_contact(db_session, clock, cliniko_reminder_type=reminder_type)
+    make_contact(db_session, clock, cliniko_reminder_type="Email", archived_at=clock.now())
+    db_session.commit()
+    html = staff.get("/automations/recipes").get_data(as_text=True)
+    reminder = html.split('id="recipe-reminder-24h"')[1].split("</tr>")[0]
+    assert "Cliniko already sends its own reminders to 2\n            contacts" in reminder
+    follow_up = html.split('id="recipe-did-not-arrive"')[1].split("</tr>")[0]
+    assert "Cliniko already sends" not in follow_up
+
+
+def test_the_reminder_recipe_skips_patients_cliniko_reminds_unless_told_otherwise(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, owner, fake_twilio
+) -> None:
+    """Cliniko reminds one patient by SMS: the recipe's reminder skips them (and says why) until unticked."""
+    reminded, plain = make_patient("Rae"), make_patient("Pat", mobile="0413 222 333")
+    sandbox.store.edit_patient(reminded.cliniko_id, reminder_type="SMS")
+    sandbox.store.edit_patient(plain.cliniko_id, reminder_type="None")
+    pull()
+    owner.post("/automations/recipes/reminder-24h")
+    automation = db_session.scalars(select(Automation)).one()
+    assert automation.skip_cliniko_reminded
+    starts = clock.now() + timedelta(days=2)
+    for patient in (reminded, plain):
+        sandbox.store.add_appointment(patient_id=patient.cliniko_id, starts_at=iso(starts))
+    clock.set(starts - timedelta(hours=24) + timedelta(seconds=30))
+    pull()
+    dispatch()
+    dispatch()
+    assert [m.to for m in fake_twilio.received] == ["+61413222333"]
+    skipped = [s for s in sends(db_session) if s.state == "skipped"]
+    assert [(s.channel, s.reason) for s in skipped] == [("sms", "cliniko_reminds")]
