@@ -20,7 +20,7 @@ from oncord.automations.reasons import Reason
 from oncord.automations.rules import DNA_MAX_AGE, LATE_LIMIT, AutomationSpec
 from oncord.automations.status import add_outcome_events
 from oncord.db import UTCDateTime, table_of
-from oncord.models import Appointment, Automation, AutomationSend, SendState, Trigger
+from oncord.models import Appointment, AppointmentKind, Automation, AutomationSend, SendState, Trigger
 
 _COLUMNS = (
     Appointment.id,
@@ -145,6 +145,9 @@ def _events(session: Session, spec: AutomationSpec, now: datetime) -> Iterable[F
         conditions = [
             Appointment.cancelled_at.is_(None),
             or_(Appointment.did_not_arrive.is_(None), Appointment.did_not_arrive.is_(False)),
+            # A class attendee still `arrived: false` when the class ends did not arrive, even
+            # before the next pull records it so (oncord.sync.upsert_classes).
+            or_(Appointment.kind != AppointmentKind.CLASS.value, Appointment.patient_arrived.is_not(False)),
         ]
         if spec.require_arrived:
             conditions.append(Appointment.patient_arrived.is_(True))
