@@ -106,3 +106,31 @@ def test_a_stale_pull_rereads_the_attendee_before_the_reminder_goes(
     assert asked == set(attendees)
     states = {r.contact_id: r.state for r in sends(db_session, automation_id=automation.id)}
     assert states == {contact_of(db_session, kept).id: "sent", contact_of(db_session, gone).id: "skipped"}
+
+
+def test_care_instructions_after_a_class_skip_attendees_never_marked_arrived(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, smtp_sink
+) -> None:
+    """"Finished" goes to the class attendee marked arrived, never to one left `arrived: false`,
+    not even in the minutes between the class ending and the next pull."""
+    came, absent = make_patient("Hana"), make_patient("Ivan")
+    pull()
+    automation = make_automation(db_session, clock, name="Care", trigger="finished", send_sms=False,
+                                 **{**FOLLOW_UP, "offset_minutes": 0})
+    db_session.commit()
+    starts = clock.now() + timedelta(hours=2)
+    group = sandbox.store.add_group_appointment(starts_at=iso(starts))
+    arrived = sandbox.store.add_attendee(group_appointment_id=group, patient_id=came.cliniko_id)
+    sandbox.store.add_attendee(group_appointment_id=group, patient_id=absent.cliniko_id)
+    clock.set(starts + timedelta(minutes=10))
+    sandbox.store.set_attendee_arrived(arrived, True)
+    pull()
+    clock.set(starts + timedelta(hours=1, minutes=2))  # the class is over; no pull yet
+    dispatch()
+    dispatch()
+    pull()
+    dispatch()
+
+    assert [m.rcpt_tos for m in smtp_sink.received] == [(came.email,)]
+    planned = {r.contact_id for r in sends(db_session, automation_id=automation.id)}
+    assert planned == {contact_of(db_session, came).id}

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_
 from oncord.automations.reasons import Reason
 from oncord.automations.spec import DUE_TOLERANCE, SEND, AutomationSpec, ChannelQuiet, Verdict, skip, wait
 from oncord.automations.triggers.base import MessageDefaults, Option, Timing, TriggerDef, event_finder
-from oncord.models import Appointment, Trigger
+from oncord.models import Appointment, AppointmentKind, Trigger
 
 
 def _event() -> Any:
@@ -21,6 +21,9 @@ def _conditions(spec: AutomationSpec, lower_due: datetime) -> list[Any]:
     conditions: list[Any] = [
         Appointment.cancelled_at.is_(None),
         or_(Appointment.did_not_arrive.is_(None), Appointment.did_not_arrive.is_(False)),
+        # A class attendee still `arrived: false` when the class ends did not arrive, even
+        # before the next pull records it so (oncord.sync.upsert_classes).
+        or_(Appointment.kind != AppointmentKind.CLASS.value, Appointment.patient_arrived.is_not(False)),
     ]
     if spec.require_arrived:
         conditions.append(Appointment.patient_arrived.is_(True))
