@@ -197,6 +197,24 @@ def test_editing_a_live_journey_leaves_running_enrolments_on_their_version(
     assert subjects == {early.email: "Version one for Early", late.email: "Version two for Late"}
 
 
+@pytest.mark.parametrize("value", ["\x00", "²", "99999999999999999999999", "-1", "25:99", "1²:00",
+                                   "x" * 100_000, "{{ first_name", "\u202e"])
+def test_hostile_step_values_get_a_plain_422_and_save_nothing(db_session, clock, staff, value) -> None:
+    """The journey form reads request.form itself (tests/web/test_hostile_forms.py lists it here):
+    every step field with a hostile value is a message naming the step, never a 5xx."""
+    automation = make_automation(db_session, clock, name="Missed you", trigger="did_not_arrive", **FOLLOW_UP)
+    save_steps(db_session, automation.id, [
+        Step(kind="wait", minutes=TWO_DAYS),
+        Step(kind="send", channel="email", subject="Hello {{ first_name }}", body="Hi"),
+    ], clock.now())
+    db_session.commit()
+    for name in ("step-1-minutes", "step-1-at_time", "step-2-subject", "step-2-body"):
+        form = {"step-1-minutes": str(TWO_DAYS), "step-1-at_time": "", "step-2-subject": "Hello",
+                "step-2-body": "Hi", name: value}
+        response = staff.post(f"/automations/{automation.id}/journey", form)
+        assert response.status_code in (204, 303, 422), (name, response.status_code)
+
+
 def test_the_journey_screen_counts_contacts_at_each_step(
     connected, sandbox, make_patient, pull, dispatch, db_session, clock, owner
 ) -> None:

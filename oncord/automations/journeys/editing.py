@@ -3,6 +3,7 @@ as a new version (the caller commits)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -15,6 +16,9 @@ from oncord.messaging.templates import check_template
 from oncord.models import JourneyVersion
 
 MAX_WAIT_MINUTES = 366 * 24 * 60
+# ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+_MINUTES = re.compile(r"[0-9]{1,7}")
+_HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 
 
 def edited_steps(steps: list[Step], form: Mapping[str, str]) -> tuple[list[Step], list[str]]:
@@ -35,7 +39,7 @@ def edited_steps(steps: list[Step], form: Mapping[str, str]) -> tuple[list[Step]
         elif step.kind == StepKind.WAIT:
             raw = form.get(prefix + "minutes", str(step.minutes)).strip()
             at_time = form.get(prefix + "at_time", step.at_time).strip()
-            minutes = int(raw) if raw.isdigit() else -1
+            minutes = int(raw) if _MINUTES.fullmatch(raw) else -1
             if not 0 <= minutes <= MAX_WAIT_MINUTES:
                 problems.append(
                     f"Step {number}: enter the wait in whole minutes (0 to {MAX_WAIT_MINUTES:,})."
@@ -51,8 +55,8 @@ def edited_steps(steps: list[Step], form: Mapping[str, str]) -> tuple[list[Step]
 
 
 def _is_hhmm(value: str) -> bool:
-    hour, _, minute = value.partition(":")
-    return hour.isdigit() and minute.isdigit() and len(minute) == 2 and int(hour) < 24 and int(minute) < 60
+    match = _HHMM.fullmatch(value)
+    return match is not None and int(match.group(1)) < 24 and int(match.group(2)) < 60
 
 
 def save_if_changed(
