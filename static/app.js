@@ -74,21 +74,30 @@
 
   // When a swap removes the element that had focus, the browser drops focus on <body> and a
   // keyboard or screen-reader user is lost: send it to the first invalid field, else to the
-  // region that changed (made focusable for the purpose), and let a screen reader hear it.
-  var hadFocus = null;
-  document.addEventListener("htmx:beforeSwap", function () { hadFocus = document.activeElement; });
+  // region that changed (made focusable for the purpose). A region marked
+  // data-focus-after-swap takes focus even when it was not lost (the page editor's settings).
+  // Only the response's main target counts: out-of-band swaps and polling widgets never move it.
+  // The last element focused, not document.activeElement: hx-disabled-elt disables the button
+  // that was pressed (dropping its focus) before the answer comes back.
+  var pending = null;
+  var lastFocused = null;
+  document.addEventListener("focusin", function (event) { lastFocused = event.target; });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    pending = { focused: lastFocused, target: event.detail.target, id: event.detail.target.id };
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     labelCells(document);
-    var target = event.detail.target;
-    // An outerHTML swap replaces the target itself: look for its successor by id.
-    if (target && !document.contains(target) && target.id) { target = document.getElementById(target.id); }
-    var lost = !hadFocus || hadFocus === document.body || !document.contains(hadFocus);
-    var wanted = target && target.closest && target.closest("[data-focus-after-swap]");
-    hadFocus = null;
-    if (!target || !document.contains(target) || (!lost && !wanted)) { return; }
-    var invalid = target.querySelector("[aria-invalid=true]");
-    if (invalid) { invalid.focus(); return; }
-    var place = target.querySelector("[data-focus-here]") || target;
+    if (!pending || (event.detail.target !== pending.target && !(pending.id && event.detail.target.id === pending.id))) {
+      return;
+    }
+    var was = pending;
+    pending = null;
+    var target = document.contains(was.target) ? was.target : (was.id ? document.getElementById(was.id) : null);
+    if (!target) { return; }
+    var active = document.activeElement;
+    var lost = was.focused && !document.contains(was.focused) && (!active || active === document.body);
+    if (!lost && !target.closest("[data-focus-after-swap]")) { return; }
+    var place = target.querySelector("[aria-invalid=true]") || target.querySelector("[data-focus-here]") || target;
     if (!place.hasAttribute("tabindex") && !place.matches("a[href], button, input, select, textarea")) {
       place.setAttribute("tabindex", "-1");
     }

@@ -31,8 +31,8 @@ def seed_every_screen(db_session, clock) -> dict[str, str]:
                             email_body="Hi {{ first_name }}",
                             created_at=now, updated_at=now)
     website = Page(title="Book online", slug="book-online", published=True,
-                   blocks=[{"type": "heading", "text": "Book an appointment"},
-                           {"type": "text", "text": "We are open six days a week."}],
+                   blocks=[{"id": "b0000000a", "type": "heading", "text": "Book an appointment", "level": 2},
+                           {"id": "b0000000b", "type": "text", "text": "We are open six days a week."}],
                    created_at=now, updated_at=now)
     db_session.add_all([campaign, automation, website])
     db_session.flush()
