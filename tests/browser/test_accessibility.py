@@ -5,11 +5,26 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.axe import violations
+from tests.browser.axe import violations as axe_violations
 from tests.browser.staff_pages import ADMIN, seed_every_screen
 from tests.browser.test_staff_flows import log_in
 
 pytestmark = pytest.mark.browser
+
+# Two checks of valid HTML that axe no longer makes: ids are unique (several forms on one page
+# each rendered id="csrf_token"), and a <time datetime> has at most three decimals of a second.
+MARKUP = """() => {
+  const ids = [...document.querySelectorAll("[id]")].map(el => el.id);
+  const twice = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))].map(id => "duplicate id " + id);
+  const times = [...document.querySelectorAll("time[datetime]")].map(t => t.getAttribute("datetime"))
+    .filter(v => /\\.\\d{4,}/.test(v)).map(v => "datetime " + v);
+  return twice.concat(times);
+}"""
+
+
+def violations(page: Page) -> list[str]:
+    """axe-core's WCAG A/AA violations and the two markup checks."""
+    return axe_violations(page) + page.evaluate(MARKUP)
 
 
 @pytest.mark.parametrize("width", [1280, 390])

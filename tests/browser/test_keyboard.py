@@ -118,3 +118,16 @@ def test_page_editor_remove_and_edit_keep_focus(page: Page, live_server, db_sess
     expect(page.locator("#block-settings .settings-kind")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_role("textbox", name="Text")).to_be_focused()
+
+
+def test_the_audience_sample_adds_no_tab_stops_until_opened(
+    page: Page, live_server, db_session, clock
+) -> None:
+    """The live count's sample of contacts is folded: one tab stop per sample, its links after opening."""
+    seed_every_screen(db_session, clock)
+    log_in(page, live_server, ADMIN, "/campaigns/new?channel=email")
+    count = page.locator("#audience-count")
+    expect(count.locator("summary")).not_to_have_count(0)
+    expect(count.locator("a:visible")).to_have_count(0)
+    count.locator("summary").first.press("Enter")
+    expect(count.locator("a:visible").first).to_be_visible()
