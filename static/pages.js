@@ -65,7 +65,14 @@
     if (!block) { return; }
     if (action === "remove") {
       if (settingsBlockId() === block.getAttribute("data-block-id")) { clearSettings(); }
+      // Focus would fall to <body> with the block: move it to a neighbour and say what happened.
+      var next = block.nextElementSibling || block.previousElementSibling ||
+        document.querySelector(".editor-toolbar button");
+      var name = block.getAttribute("aria-label") || "Block";
       block.remove();
+      if (next) { next.focus(); }
+      var status = document.getElementById("editor-status");
+      if (status) { status.textContent = name + " removed. Save the page to keep the change."; }
       dirty = true;
       return;
     }

@@ -1,0 +1,64 @@
+"""Every staff screen with data on it, for the layout and accessibility tests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from oncord.models import Automation, Campaign, CampaignRecipient, MessagingSettings, Page
+from tests.browser.test_staff_flows import seed_clinic
+from tests.factories import make_contact, make_user
+
+ADMIN = "owner.with.a.rather.long.address@sunnyside-physiotherapy.example"
+
+
+def seed_every_screen(db_session, clock) -> dict[str, str]:
+    """Contacts, a campaign that was sent, an automation and a page; returns each screen's path."""
+    make_user(db_session, clock, email=ADMIN, admin=True)
+    seed_clinic(db_session, clock)
+    contact = make_contact(db_session, clock, first_name="Maximiliana", last_name="Featherstonehaugh-Smythe",
+                           email="maximiliana.featherstonehaugh-smythe@longdomain-physiotherapy.example",
+                           email_marketing_status="subscribed")
+    db_session.add(MessagingSettings(id=1, sender_name="Sunnyside Physio",
+                                     sender_email="hello@sunnyside.example",
+                                     sender_details="12 Beach Road, St Kilda VIC 3182"))
+    now = clock.now()
+    campaign = Campaign(name="Hydrotherapy class launch", channel="email", state="sent",
+                        email_subject="A new hydrotherapy class", email_body="Hello {{ first_name }}",
+                        recipients_total=1, started_at=now - timedelta(hours=1), finished_at=now,
+                        created_at=now - timedelta(days=1), updated_at=now)
+    automation = Automation(name="Reminder the day before", trigger="upcoming", offset_minutes=1440,
+                            send_email=True, email_subject="See you tomorrow",
+                            email_body="Hi {{ first_name }}",
+                            created_at=now, updated_at=now)
+    website = Page(title="Book online", slug="book-online", published=True,
+                   blocks=[{"id": "b0000000a", "type": "heading", "text": "Book an appointment", "level": 2},
+                           {"id": "b0000000b", "type": "text", "text": "We are open six days a week."}],
+                   created_at=now, updated_at=now)
+    db_session.add_all([campaign, automation, website])
+    db_session.flush()
+    db_session.add(CampaignRecipient(campaign_id=campaign.id, contact_id=contact.id, state="sent",
+                                     to_address=contact.email, sent_at=now, finished_at=now,
+                                     created_at=now, updated_at=now))
+    db_session.commit()
+    return {
+        "dashboard": "/",
+        "contacts": "/contacts",
+        "contact": f"/contacts/{contact.id}",
+        "contact edit": f"/contacts/{contact.id}/edit",
+        "automations": "/automations",
+        "automation editor": f"/automations/{automation.id}",
+        "automation log": f"/automations/{automation.id}/log",
+        "campaigns": "/campaigns",
+        "campaign editor": "/campaigns/new?channel=email",
+        "campaign report": f"/campaigns/{campaign.id}",
+        "campaign recipients": f"/campaigns/{campaign.id}/recipients",
+        "messaging settings": "/settings/messaging",
+        "outbox": "/messages/outbox",
+        "integrations": "/settings/integrations",
+        "users": "/settings/users",
+        "online bookings": "/settings/online-bookings/",
+        "pages": "/pages/",
+        "page editor": f"/pages/{website.id}/edit",
+        "new page": "/pages/new",
+        "account": "/account/password",
+    }
