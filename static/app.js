@@ -77,7 +77,7 @@
   // region that changed (made focusable for the purpose). A region marked
   // data-focus-after-swap takes focus even when it was not lost (the page editor's settings).
   // Only the response's main target counts: out-of-band swaps and polling widgets never move it.
-  // The last element focused, not document.activeElement: hx-disabled-elt disables the button
+  // The last element focused, not document.activeElement: data-hx-disabled-elt disables the button
   // that was pressed (dropping its focus) before the answer comes back.
   var pending = null;
   var lastFocused = null;

@@ -152,7 +152,7 @@
   // SortableJS's copy, which would lack htmx's handlers.
   function insertAt(event) {
     var button = event.item;
-    var url = button.getAttribute("hx-get");
+    var url = button.getAttribute("data-hx-get");
     var slot = document.createElement("li");
     slot.className = "block-slot";
     slot.setAttribute("aria-hidden", "true");

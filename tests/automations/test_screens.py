@@ -212,7 +212,7 @@ def test_send_log_shows_reasons_and_pages(staff, db_session, clock) -> None:
     db_session.commit()
     page = staff.get(f"/automations/{automation.id}/log").get_data(as_text=True)
     assert "cancelled before the reminder was due" in page and "error 30007" in page
-    more = re.search(r'hx-get="([^"]+before=[^"]+)"', page)
+    more = re.search(r'data-hx-get="([^"]+before=[^"]+)"', page)
     assert more
     rest = staff.get(more.group(1).replace("&amp;", "&"), htmx=True).get_data(as_text=True)
     assert rest.count("data-send-id") == 6

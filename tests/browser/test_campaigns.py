@@ -142,7 +142,7 @@ def test_build_an_audience_send_and_watch_progress(
         output, _ = worker.communicate(timeout=60)
     assert worker.returncode == 0, output
     expect(widget.locator('[data-count="sent"]')).to_have_text("12")
-    assert widget.get_attribute("hx-get") is None  # it stopped polling
+    assert widget.get_attribute("data-hx-get") is None  # it stopped polling
     assert sorted(m.rcpt_tos[0] for m in holding_sink.received) == sorted(
         f"pat{i}@example.com" for i in range(12)
     )

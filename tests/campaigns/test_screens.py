@@ -219,12 +219,12 @@ def test_send_now_then_the_progress_widget_polls_until_done(
     assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/campaigns/{campaign.id}"
     assert get_queue(messaging_app).get_job_ids() == [f"campaign-{campaign.id}-r1"]
     waiting = staff.get(f"/campaigns/{campaign.id}/progress", headers=HTMX)
-    assert "Starting…" in waiting.text and 'hx-trigger="load delay:1s"' in waiting.text
+    assert "Starting…" in waiting.text and 'data-hx-trigger="load delay:1s"' in waiting.text
     assert post(staff, f"/campaigns/{campaign.id}/send", htmx=True).status_code == 409  # not twice
 
     work_queue()
     done = staff.get(f"/campaigns/{campaign.id}/progress", headers=HTMX)
-    assert "hx-get" not in done.text and "✓ Sent" in done.text
+    assert "data-hx-get" not in done.text and "✓ Sent" in done.text
     assert 'data-count="sent">3<' in done.text and '<progress max="3" value="3"' in done.text
     assert len(smtp_sink.received) == 3
     page = staff.get(f"/campaigns/{campaign.id}")
@@ -277,9 +277,10 @@ def test_pause_resume_and_cancel_from_the_widget(staff, messaging_app, db_sessio
     db_session.commit()
 
     paused = post(staff, f"/campaigns/{campaign.id}/pause", htmx=True)
-    assert 'data-state="paused"' in paused.text and ">Resume<" in paused.text and "hx-get" not in paused.text
+    assert 'data-state="paused"' in paused.text and ">Resume<" in paused.text
+    assert "data-hx-get" not in paused.text
     resumed = post(staff, f"/campaigns/{campaign.id}/resume", htmx=True)
-    assert 'data-state="sending"' in resumed.text and "hx-get" in resumed.text
+    assert 'data-state="sending"' in resumed.text and "data-hx-get" in resumed.text
     assert get_queue(messaging_app).get_job_ids() == [f"campaign-{campaign.id}-r2"]
     cancelled = post(staff, f"/campaigns/{campaign.id}/cancel", htmx=True)
     assert 'data-state="cancelled"' in cancelled.text and 'data-count="cancelled">3<' in cancelled.text
@@ -317,8 +318,9 @@ def test_editor_wires_the_sms_counter_and_the_preview_picker_for_htmx(staff, db_
     """The SMS box and the preview-contact picker carry real hx-* attributes, so they update live."""
     _clinic(db_session, clock)
     page = staff.get("/campaigns/new?channel=sms").text
-    assert re.search(r'<textarea[^>]*hx-post="/campaigns/sms-counter"', page)
-    assert re.search(r'<select[^>]*hx-post="/campaigns/preview"[^>]*|<select[^>]*hx-trigger="change"', page)
+    assert re.search(r'<textarea[^>]*data-hx-post="/campaigns/sms-counter"', page)
+    assert re.search(
+        r'<select[^>]*data-hx-post="/campaigns/preview"[^>]*|<select[^>]*data-hx-trigger="change"', page)
     assert "hx_post" not in page and "hx_target" not in page
 
 

@@ -94,7 +94,7 @@ def test_activity_feed_loads_more(staff_client, db_session, clock) -> None:
     page = staff_client.get(f"/contacts/{contact.id}").get_data(as_text=True)
     first = feed_texts(page)
     assert len(first) == 15 and first[0] == "Booked: Hydrotherapy with Dr Jane Smith"
-    more = re.search(r'hx-get="(/contacts/\d+/activity\?before=[^"]+)"', page).group(1)
+    more = re.search(r'data-hx-get="(/contacts/\d+/activity\?before=[^"]+)"', page).group(1)
     response = staff_client.get(more.replace("&amp;", "&"), headers=HTMX)
     assert response.status_code == 200
     second = response.get_data(as_text=True)

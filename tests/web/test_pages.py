@@ -74,7 +74,7 @@ def test_insert_apply_and_save_an_embed(staff_client, db_session, clock) -> None
     html = inserted.get_data(as_text=True)
     [block] = _blocks_in(html)
     assert block["type"] == "embed" and block["embed"] is None
-    assert 'hx-swap-oob="innerHTML"' in html and "embed code" in html
+    assert 'data-hx-swap-oob="innerHTML"' in html and "embed code" in html
 
     applied = post(staff_client, "/pages/blocks/apply",
                    {"kind": "embed", "block_id": block["id"], "code": DOCUMENTED_CODE}, htmx=True)
@@ -103,7 +103,7 @@ def test_apply_refuses_hostile_code_and_says_why(staff_client) -> None:
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "event handler (onload=…)" in body
-    assert "hx-swap-oob" not in body  # the block's preview is left as it was
+    assert "data-hx-swap-oob" not in body  # the block's preview is left as it was
 
 
 def test_apply_refuses_another_clinics_widget(staff_client, db_session, clock) -> None:

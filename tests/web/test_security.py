@@ -31,7 +31,7 @@ def test_session_cookie_flags(client, staff) -> None:
 
 
 def test_csrf_token_in_htmx_header_is_accepted_and_required(staff_client) -> None:
-    """htmx sends the token from <body hx-headers>; without it a POST is refused with an alert."""
+    """htmx sends the token from <body data-hx-headers>; without it a POST is refused with an alert."""
     assert staff_client.post("/logout", headers=HTMX).status_code == 400
     token = csrf_token(staff_client)
     assert staff_client.post("/logout", headers={**HTMX, "X-CSRFToken": token}).status_code == 204
@@ -45,9 +45,9 @@ def test_csrf_token_from_another_session_is_refused(app, staff_client) -> None:
 
 
 def test_body_carries_the_csrf_header_for_htmx(staff_client) -> None:
-    """Every page puts the token in hx-headers, and configures htmx to swap 422s."""
+    """Every page puts the token in data-hx-headers, and configures htmx to swap 422s."""
     body = staff_client.get("/").get_data(as_text=True)
-    assert "hx-headers='{\"X-CSRFToken\": \"" in body
+    assert "data-hx-headers='{\"X-CSRFToken\": \"" in body
     assert '{"code": "422", "swap": true}' in body
     assert '"historyCacheSize": 0' in body
 

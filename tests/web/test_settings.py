@@ -93,8 +93,8 @@ def test_synchronise_enqueues_one_job_and_shows_a_polling_widget(admin_client, a
     body = response.get_data(as_text=True)
     run = db_session.scalars(select(SyncRun)).one()
     assert response.status_code == 200
-    assert f'hx-get="/settings/integrations/cliniko/sync-runs/{run.id}"' in body
-    assert 'hx-trigger="load delay:1s"' in body and "Waiting for the background worker" in body
+    assert f'data-hx-get="/settings/integrations/cliniko/sync-runs/{run.id}"' in body
+    assert 'data-hx-trigger="load delay:1s"' in body and "Waiting for the background worker" in body
     queue = Queue(context.settings(app).rq_queue, connection=redis_conn)
     assert queue.job_ids == [run.job_id]
     again = post(admin_client, "/settings/integrations/cliniko/sync", htmx=True)
@@ -118,11 +118,11 @@ def test_status_widget_polls_while_running_and_stops_when_done(admin_client, db_
     body = running.get_data(as_text=True)
     assert "Synchronising appointment types" in body and "<span data-pages>7</span> pages" in body
     assert "Patients: 250 read, 200 new, 50 updated" in body
-    assert "hx-trigger" in body and "HX-Trigger" not in running.headers
+    assert "data-hx-trigger" in body and "HX-Trigger" not in running.headers
     run.status, run.finished_at = "succeeded", clock.now()
     db_session.commit()
     done = admin_client.get(f"/settings/integrations/cliniko/sync-runs/{run.id}", headers=HTMX)
-    assert "hx-trigger" not in done.get_data(as_text=True)
+    assert "data-hx-trigger" not in done.get_data(as_text=True)
     assert "Finished" in done.get_data(as_text=True)
     assert done.headers["HX-Trigger"] == "sync-finished"
 
