@@ -15,6 +15,7 @@ from oncord.web import (
     exports,
     health,
     journeys,
+    linkify,
     messaging,
     online_bookings,
     pages,
@@ -31,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     htmx.init_app(app)
     timefmt.init_app(app)
+    linkify.init_app(app)
     presenters.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)

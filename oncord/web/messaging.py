@@ -37,7 +37,7 @@ from oncord.messaging.unsubscribe import is_test_token, read_token, token_campai
 from oncord.models import Contact, OutboxMessage
 from oncord.web.auth import require_admin, require_login
 from oncord.web.htmx import redirect_to, render_page
-from oncord.web.security import csrf
+from oncord.web.security import csrf, id_arg
 
 # Public: no login, no CSRF token (mail clients POST the one-click unsubscribe without one).
 public = Blueprint("unsubscribe", __name__)
@@ -162,12 +162,20 @@ def _push_consent_to_cliniko() -> None:
 def outbox_index() -> Response:
     """Messages the demo's outbox backend "sent" (nothing leaves the machine)."""
     channel = request.args.get("channel") or None
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(OUTBOX_PAGE)
-    if channel in ("email", "sms"):
+    if channel not in ("email", "sms"):
+        channel = None
+    before = id_arg("before")
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(OUTBOX_PAGE + 1)
+    if channel is not None:
         query = query.where(OutboxMessage.channel == channel)
+    if before is not None:
+        query = query.where(OutboxMessage.id < before)
     messages = list(get_session().scalars(query))
-    return render_page("messaging/outbox.html", "messaging/_outbox_list.html", messages=messages,
-                       channel=channel, email_backend=email_backend(settings()),
+    # One more than a page tells whether there are older messages to link to.
+    older = messages[OUTBOX_PAGE - 1].id if len(messages) > OUTBOX_PAGE else None
+    return render_page("messaging/outbox.html", "messaging/_outbox_list.html",
+                       messages=messages[:OUTBOX_PAGE], channel=channel, before=before, older=older,
+                       email_backend=email_backend(settings()),
                        sms_backend=sms_backend(settings()))
 
 
