@@ -12,7 +12,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from oncord.automations.reasons import Reason
-from oncord.automations.spec import LATE_LIMIT, AutomationSpec, ChannelQuiet, QuietRule, Verdict
+from oncord.automations.spec import LATE_LIMIT, SEND, AutomationSpec, ChannelQuiet, QuietRule, Verdict, skip
 from oncord.db import UTCDateTime
 from oncord.models import Appointment, AutomationSend, JourneyEnrolment, Trigger
 
@@ -191,3 +191,14 @@ def aware(value: Any) -> datetime:
     result = UTCDateTime().process_result_value(value, None)
     assert result is not None
     return result
+
+
+def still_booked_and_ahead(
+    spec: AutomationSpec, appointment: Appointment, now: datetime, quiet: ChannelQuiet
+) -> Verdict:
+    """A qualifier for news about a booking: not once it is cancelled or has started."""
+    if appointment.cancelled_at is not None:
+        return skip(Reason.CANCELLED)
+    if appointment.starts_at <= now:
+        return skip(Reason.ALREADY_STARTED)
+    return SEND

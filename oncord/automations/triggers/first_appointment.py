@@ -8,9 +8,14 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 
-from oncord.automations.reasons import Reason
-from oncord.automations.spec import SEND, AutomationSpec, ChannelQuiet, Verdict, skip
-from oncord.automations.triggers.base import MessageDefaults, Timing, TriggerDef, event_finder
+from oncord.automations.spec import AutomationSpec
+from oncord.automations.triggers.base import (
+    MessageDefaults,
+    Timing,
+    TriggerDef,
+    event_finder,
+    still_booked_and_ahead,
+)
 from oncord.models import Appointment, Trigger
 
 
@@ -34,15 +39,6 @@ def _conditions(spec: AutomationSpec, lower_due: datetime) -> list[Any]:
     return [Appointment.cancelled_at.is_(None), Appointment.starts_at > lower_due, ~exists(seen_before)]
 
 
-def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime, quiet: ChannelQuiet) -> Verdict:
-    """Still booked and still ahead."""
-    if appointment.cancelled_at is not None:
-        return skip(Reason.CANCELLED)
-    if appointment.starts_at <= now:
-        return skip(Reason.ALREADY_STARTED)
-    return SEND
-
-
 ENTRY = TriggerDef(
     key=Trigger.FIRST_APPOINTMENT,
     label="First appointment booked",
@@ -63,5 +59,5 @@ ENTRY = TriggerDef(
         sms_body="Hi {{ first_name }}, welcome to {{ business }}! See you {{ appointment_start }}.",
     ),
     find=event_finder(_event, _conditions),
-    qualifies=qualifies,
+    qualifies=still_booked_and_ahead,
 )

@@ -10,9 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from oncord.automations.reasons import Reason
-from oncord.automations.spec import SEND, AutomationSpec, ChannelQuiet, Verdict, skip
-from oncord.automations.triggers.base import MessageDefaults, Timing, TriggerDef, event_finder
+from oncord.automations.spec import AutomationSpec
+from oncord.automations.triggers.base import (
+    MessageDefaults,
+    Timing,
+    TriggerDef,
+    event_finder,
+    still_booked_and_ahead,
+)
 from oncord.models import Appointment, Trigger
 
 
@@ -22,15 +27,6 @@ def _event() -> Any:
 
 def _conditions(spec: AutomationSpec, lower_due: datetime) -> list[Any]:
     return [Appointment.rescheduled_at.is_not(None), Appointment.cancelled_at.is_(None)]
-
-
-def qualifies(spec: AutomationSpec, appointment: Appointment, now: datetime, quiet: ChannelQuiet) -> Verdict:
-    """Still booked and not yet started: a note about a new time that has passed helps nobody."""
-    if appointment.cancelled_at is not None:
-        return skip(Reason.CANCELLED)
-    if appointment.starts_at <= now:
-        return skip(Reason.ALREADY_STARTED)
-    return SEND
 
 
 ENTRY = TriggerDef(
@@ -54,5 +50,5 @@ ENTRY = TriggerDef(
                  "{{ appointment_start }}.",
     ),
     find=event_finder(_event, _conditions),
-    qualifies=qualifies,
+    qualifies=still_booked_and_ahead,
 )
