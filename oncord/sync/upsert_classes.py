@@ -105,6 +105,7 @@ def _carry_over(
         group = by_id[row["group_appointment_id"]]
         values = {name: group[name] for name in _FROM_CLASS}
         values.update(_outcome(row["patient_arrived"], row["cancelled_at"], group["ends_at"], now))
+        values.update(_moved(row, group, now))
         if values["did_not_arrive"] and (row["cliniko_updated_at"] or group["ends_at"]) < group["ends_at"]:
             values["cliniko_updated_at"] = group["ends_at"]
         archived = row["archived_at"]
@@ -119,6 +120,18 @@ def _carry_over(
     # The feed may need a new entry (e.g. a class moved into the past has now finished).
     merged = [{**row, **values} for row, values in zip(rows, changed, strict=True)]
     record_appointment_events(session, merged, now)
+
+
+def _moved(row: Mapping[str, Any] | RowMapping, group: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """A class moved: its attendances keep the start they had, dated by the class's updated_at.
+
+    As for individual appointments (upsert_appointments._moved), this is what the feed's
+    "Rescheduled from … to …" and the rescheduled trigger read. A cancelled attendee is no longer
+    coming, so the move is not theirs.
+    """
+    if row["starts_at"] == group["starts_at"] or row["cancelled_at"] is not None:
+        return {}
+    return {"previous_starts_at": row["starts_at"], "rescheduled_at": group["cliniko_updated_at"] or now}
 
 
 def upsert_attendees(session: Session, records: Sequence[Attendee], now: datetime) -> PageCounts:
