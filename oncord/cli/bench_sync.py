@@ -14,6 +14,7 @@ import click
 import requests
 
 from oncord import context, create_app, migrate
+from oncord.cli.bench_floor import measure_floor
 from oncord.cli.bench_support import scratch_database
 from oncord.db import get_database
 from oncord.embedded_redis import free_port
@@ -74,6 +75,8 @@ def bench_sync_command(patients: int, appointments: int, db_kind: str, postgres_
         run = run_pull(app, run_id, full=True)
         elapsed = time.perf_counter() - started
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        click.echo("measuring the floor (the same rows loaded straight into a new database)...")
+        floor = measure_floor(get_database(app).engine, db_kind, postgres_url)
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=30)
@@ -84,5 +87,8 @@ def bench_sync_command(patients: int, appointments: int, db_kind: str, postgres_
     for name, counts in run.counts.items():
         click.echo(f"  {name:<18} {counts}")
     click.echo(f"requests: {run.requests_made} (rate-limit waits {run.rate_limit_waits})")
+    click.echo(f"floor: {floor.total} rows loaded in {floor.seconds:.1f} s with {floor.method}")
+    click.echo("  " + ", ".join(f"{name} {count}" for name, count in sorted(floor.rows.items())))
+    click.echo(f"pull time / floor time: {elapsed / floor.seconds:.1f}")
     click.echo(f"peak RSS of the syncing process: {rss_after / 1024:.0f} MiB "
                f"(before the pull {rss_before / 1024:.0f} MiB)")
