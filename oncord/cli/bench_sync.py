@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cProfile
 import os
 import platform
 import resource
@@ -52,7 +53,11 @@ def _start_sandbox(patients: int, appointments: int) -> tuple[subprocess.Popen[s
               show_default=True)
 @click.option("--postgres-url", default="postgresql://root@127.0.0.1:5432/test", show_default=True,
               help="A server where the benchmark may create the database oncord_bench.")
-def bench_sync_command(patients: int, appointments: int, db_kind: str, postgres_url: str) -> None:
+@click.option("--profile", "profile_path", default="",
+              help="Write a cProfile of the pull here (read it with python -m pstats).")
+def bench_sync_command(
+    patients: int, appointments: int, db_kind: str, postgres_url: str, profile_path: str
+) -> None:
     """Full first pull from a sandbox (rate limit off): records/s, requests, peak memory."""
     click.echo(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     click.echo(f"starting sandbox with {patients} patients / {appointments} appointments...")
@@ -72,7 +77,12 @@ def bench_sync_command(patients: int, appointments: int, db_kind: str, postgres_
             run_id = run.id
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
-        run = run_pull(app, run_id, full=True)
+        if profile_path:
+            profiler = cProfile.Profile()
+            run = profiler.runcall(run_pull, app, run_id, full=True)
+            profiler.dump_stats(profile_path)
+        else:
+            run = run_pull(app, run_id, full=True)
         elapsed = time.perf_counter() - started
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         click.echo("measuring the floor (the same rows loaded straight into a new database)...")
