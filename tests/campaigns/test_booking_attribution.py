@@ -151,3 +151,32 @@ def test_bookings_before_the_message_outside_the_window_or_without_a_click(
     assert by_contact[_contact(db_session, quiet).id] == ("after_message", campaign.id)
     assert by_contact[_contact(db_session, phone).id] == ("after_message", campaign.id)
     assert [a.kind for a in found.values()].count("clicked") == 0
+
+
+def test_the_campaign_report_and_the_dashboard_chart_show_the_bookings(
+    connected, sandbox, make_patient, pull, db_session, clock, smtp_sink, client, staff, start_campaign,
+    work_queue,
+) -> None:
+    """The report counts attributed and no-click bookings apart, with the rule; the chart has the campaign."""
+    olivia, noah = make_patient("Olivia"), make_patient("Noah", mobile="0412 345 679")
+    pull()
+    campaign = _send(db_session, clock, start_campaign, work_queue, name="Pool reopening")
+    client.get(urlsplit(_links(smtp_sink)[_contact(db_session, olivia).email]).path)
+    clock.advance(hours=3)
+    _book(sandbox, olivia, clock)
+    _book(sandbox, noah, clock)
+    clock.advance(minutes=1)
+    pull()
+
+    report = staff.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert re.search(r'data-count="bookings-attributed">1<', report)
+    assert re.search(r'data-count="bookings-after-message">1<', report)
+    assert "within 7 days after clicking its Book Now link" in report
+
+    dashboard = staff.get("/").get_data(as_text=True)
+    figures = dashboard[dashboard.index('id="bookings-chart-figures"'):]
+    figures = figures[:figures.index("</table>")]
+    assert "Pool reopening (campaign)" in figures
+    last_week = figures.rsplit("<tr>", 1)[1]
+    assert re.findall(r"<td>(\d+)</td>", last_week) == ["1", "1"]  # the campaign's one, and all
+    assert "Bookings from messages" in dashboard and "data-attribution-rule" in dashboard
