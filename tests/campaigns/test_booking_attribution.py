@@ -124,8 +124,9 @@ def test_the_redirect_records_the_click_once_and_goes_only_to_the_clinics_bookin
 def test_bookings_before_the_message_outside_the_window_or_without_a_click(
     connected, sandbox, make_patient, pull, db_session, clock, smtp_sink, client, start_campaign, work_queue
 ) -> None:
-    """Before the message: nothing; after the window: nothing; no click: counted apart, never attributed."""
-    early, late, quiet, phone = (make_patient(n) for n in ("Early", "Late", "Quiet", "Phone"))
+    """Before the message or the click, after the window, or not online: never attributed to the click;
+    booked within the window after the delivery without a click: counted apart."""
+    early, late, quiet, phone, first = (make_patient(n) for n in ("Early", "Late", "Quiet", "Phone", "First"))
     pull()
     _book(sandbox, early, clock)  # booked before the message went out
     clock.advance(minutes=1)
@@ -136,7 +137,10 @@ def test_bookings_before_the_message_outside_the_window_or_without_a_click(
     for patient in (early, late, phone):
         assert client.get(urlsplit(links[_contact(db_session, patient).email]).path).status_code == 302
 
-    clock.advance(days=1)
+    clock.advance(hours=12)
+    _book(sandbox, first, clock)  # booked online before clicking (the click comes after, same pull)
+    clock.advance(hours=12)
+    assert client.get(urlsplit(links[_contact(db_session, first).email]).path).status_code == 302
     _book(sandbox, quiet, clock)  # never clicked
     _book(sandbox, phone, clock, online=False)  # clicked, but booked by reception
     clock.advance(days=7)
@@ -150,6 +154,7 @@ def test_bookings_before_the_message_outside_the_window_or_without_a_click(
     assert _contact(db_session, late).id not in by_contact
     assert by_contact[_contact(db_session, quiet).id] == ("after_message", campaign.id)
     assert by_contact[_contact(db_session, phone).id] == ("after_message", campaign.id)
+    assert by_contact[_contact(db_session, first).id] == ("after_message", campaign.id)
     assert [a.kind for a in found.values()].count("clicked") == 0
 
 
@@ -180,3 +185,25 @@ def test_the_campaign_report_and_the_dashboard_chart_show_the_bookings(
     last_week = figures.rsplit("<tr>", 1)[1]
     assert re.findall(r"<td>(\d+)</td>", last_week) == ["1", "1"]  # the campaign's one, and all
     assert "Bookings from messages" in dashboard and "data-attribution-rule" in dashboard
+
+
+def test_of_two_clicked_messages_the_latest_click_wins(
+    connected, sandbox, make_patient, pull, db_session, clock, smtp_sink, client, start_campaign, work_queue
+) -> None:
+    """Two campaigns clicked before one booking: it is credited to the one clicked last, once."""
+    olivia = make_patient("Olivia")
+    pull()
+    older = _send(db_session, clock, start_campaign, work_queue, name="Older")
+    client.get(urlsplit(_links(smtp_sink)[_contact(db_session, olivia).email]).path)
+    smtp_sink.reset()
+    clock.advance(days=1)
+    newer = _send(db_session, clock, start_campaign, work_queue, name="Newer")
+    client.get(urlsplit(_links(smtp_sink)[_contact(db_session, olivia).email]).path)
+    clock.advance(hours=1)
+    _book(sandbox, olivia, clock)
+    clock.advance(minutes=1)
+    pull()
+
+    (credited,) = _attributions(db_session).values()
+    assert (credited.kind, credited.campaign_id) == ("clicked", newer.id)
+    assert older.id != newer.id
