@@ -10,6 +10,7 @@ import requests
 from sqlalchemy import select
 
 from oncord import context
+from oncord.campaigns.compose import sms_count
 from oncord.messaging.booking_links import make_token, message_ref, read_token
 from oncord.models import BookingAttribution, BookingClick, Contact
 from tests.campaigns.helpers import make_campaign, recipients
@@ -207,3 +208,20 @@ def test_of_two_clicked_messages_the_latest_click_wins(
     (credited,) = _attributions(db_session).values()
     assert (credited.kind, credited.campaign_id) == ("clicked", newer.id)
     assert older.id != newer.id
+
+
+def test_the_sms_counter_counts_the_tracked_link_the_message_carries(
+    connected, make_patient, pull, db_session, clock, fake_twilio, start_campaign, work_queue
+) -> None:
+    """The editor's character count is the sent SMS's, tracked link included (not the longer Cliniko one)."""
+    make_patient("Olivia")
+    pull()
+    body = "Hi {{ first_name }}, book: {{ book_now_url }}"
+    _send(db_session, clock, start_campaign, work_queue, channel="sms", sms_body=body)
+    (sms,) = fake_twilio.received
+    assert LINK.search(sms.body)
+    counted = sms_count(db_session, context.settings(connected), body).count
+    assert counted is not None
+    # The sample's ids (link and opt-out token) are a few characters longer than the real message's;
+    # counting the Cliniko address instead would be 17 more.
+    assert 0 <= counted.units - len(sms.body) <= 10, (counted.units, len(sms.body))
