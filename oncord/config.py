@@ -90,6 +90,9 @@ class Settings:
     # a campaign's send lock outlives a worker that died holding it.
     campaign_batch_size: int = 50
     campaign_lock_seconds: int = 120
+    # A new booking is credited to a message whose link was clicked (or, counted apart, that was
+    # delivered) at most this many days before it.
+    attribution_window_days: int = 7
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -146,6 +149,7 @@ _ENV_NAMES = {
     "automation_batch_size": "AUTOMATION_BATCH_SIZE",
     "campaign_batch_size": "CAMPAIGN_BATCH_SIZE",
     "campaign_lock_seconds": "CAMPAIGN_LOCK_SECONDS",
+    "attribution_window_days": "ATTRIBUTION_WINDOW_DAYS",
 }
 
 

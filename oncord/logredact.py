@@ -22,8 +22,8 @@ _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w.:])(?:\+|\(?0)[\d ()\-.]{7,20}\d")
 # Query values that are not plain numbers: searches are patient names, cursors stay.
 _QUERY_VALUE = re.compile(r"([?&][\w\[\].-]+=)(?!\d*(?:[&\s\"'#]|$))[^&\s\"'#]+")
-# The unsubscribe page's path carries its token.
-_UNSUBSCRIBE = re.compile(r"(/u/)[^/\s\"'?#]+")
+# The unsubscribe page's and the Book Now link's paths carry their tokens (the latter names a message).
+_UNSUBSCRIBE = re.compile(r"(/[ub]/)[^/\s\"'?#]+")
 # Signed tokens and secrets: long runs of URL-safe characters holding digits and letters both.
 _TOKEN = re.compile(
     r"(?<![\w/.-])(?=[\w.-]*\d)(?=[\w.-]*[A-Za-z])(?:[\w-]{12,}(?:\.[\w-]{6,})+|[\w-]{24,})(?!\w)"

@@ -31,6 +31,9 @@ PROMISES = [
     ("journey_versions", ("automation_id", "number"), "a journey's version number is used once"),
     ("journey_enrolments", ("automation_id", "appointment_id"), "an appointment enters a journey once"),
     ("journey_step_runs", ("enrolment_id", "step_index"), "each step runs once per enrolment"),
+    ("booking_clicks", ("campaign_recipient_id",), "a campaign message's clicks are counted on one row"),
+    ("booking_clicks", ("automation_send_id",), "an automation message's clicks are counted on one row"),
+    ("booking_attributions", ("appointment_id",), "a booking is attributed at most once"),
 ]
 
 
@@ -64,8 +67,8 @@ def rows(app, clock):
             name="Launch", channel="email", created_at=now, updated_at=now)).inserted_primary_key[0]
         automation = conn.execute(insert(tables["automations"]).values(
             name="Reminder", trigger="upcoming", created_at=now, updated_at=now)).inserted_primary_key[0]
-        add("campaign_recipients", campaign_id=campaign, contact_id=contact, state="pending",
-            created_at=now, updated_at=now)
+        recipient = add("campaign_recipients", campaign_id=campaign, contact_id=contact, state="pending",
+                        created_at=now, updated_at=now)
         add("automation_sends", automation_id=automation, appointment_id=appointment, contact_id=contact,
             trigger_key="upcoming", channel="email", state="pending", due_at=now, created_at=now,
             updated_at=now)
@@ -79,6 +82,18 @@ def rows(app, clock):
                         appointment_id=appointment, contact_id=contact, state="active", step_index=0,
                         next_run_at=now, entered_at=now, created_at=now, updated_at=now)
         add("journey_step_runs", enrolment_id=enrolment, step_index=0, kind="send", outcome="", ran_at=now)
+        add("booking_clicks", campaign_recipient_id=recipient, campaign_id=campaign, contact_id=contact,
+            channel="email", first_clicked_at=now, last_clicked_at=now, clicks=1)
+        # A table with two unique keys has a row for each, keyed by (table, columns).
+        send = conn.execute(insert(tables["automation_sends"]).values(
+            automation_id=automation, appointment_id=appointment, contact_id=contact, trigger_key="finished",
+            channel="sms", state="sent", due_at=now, created_at=now, updated_at=now)).inserted_primary_key[0]
+        click = dict(automation_send_id=send, automation_id=automation, contact_id=contact, channel="sms",
+                     first_clicked_at=now, last_clicked_at=now, clicks=1)
+        conn.execute(insert(tables["booking_clicks"]).values(**click))
+        values["booking_clicks:automation_send_id"] = click
+        add("booking_attributions", appointment_id=appointment, contact_id=contact, kind="clicked",
+            campaign_id=campaign, message_at=now, booked_at=now, created_at=now)
     return values
 
 
@@ -97,13 +112,16 @@ def test_the_list_covers_every_unique_key_of_the_models() -> None:
 def test_a_duplicate_inserted_directly_is_refused_by_the_database(app, rows, table, columns, why) -> None:
     """Inserting the same key again, bypassing every check in code, raises an integrity error."""
     engine = get_database(app).engine
-    duplicate = dict(rows[table])
+    duplicate = dict(rows.get(f"{table}:{','.join(columns)}", rows[table]))
+    with engine.connect() as conn:
+        before = len(conn.execute(select(Base.metadata.tables[table])).all())
     with pytest.raises(IntegrityError) as raised, engine.begin() as conn:
         conn.execute(insert(Base.metadata.tables[table]).values(**duplicate))
     message = str(raised.value.orig).lower()
-    assert f"uq_{table}_" in message or all(f"{table}.{c}" in message for c in columns), (why, message)
+    named = f"uq_{table}_{'_'.join(columns)}" in message if len(columns) == 1 else f"uq_{table}_" in message
+    assert named or all(f"{table}.{c}" in message for c in columns), (why, message)
     with engine.connect() as conn:
-        assert len(conn.execute(select(Base.metadata.tables[table])).all()) == 1
+        assert len(conn.execute(select(Base.metadata.tables[table])).all()) == before
 
 
 def test_closed_outbox_rows_do_not_block_a_new_edit(app, rows, clock) -> None:

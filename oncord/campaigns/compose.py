@@ -14,6 +14,7 @@ from oncord.campaigns.audience import RECEIVE, reason_text
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
+from oncord.messaging.booking_links import with_tracked_link
 from oncord.messaging.errors import MessageProblem, NotConfigured, SendError
 from oncord.messaging.pipeline import RenderedMessage, build_email, build_sms, opt_out_line
 from oncord.messaging.profile import (
@@ -217,8 +218,12 @@ class SmsCount:
 
 
 def _segments_for(body: str, person: Contact, profile: MessagingProfile, settings: Settings) -> SegmentCount:
-    opt_out = opt_out_line(public_base_url(settings), settings.secret_key, person.id)
-    return count_segments(f"{render_text(body, merge_for(person, profile))}\n{opt_out}")
+    base = public_base_url(settings)
+    opt_out = opt_out_line(base, settings.secret_key, person.id)
+    # Counted with a tracked Book Now link of a real message's length, as each recipient gets one.
+    data = with_tracked_link(merge_for(person, profile), f"campaign-recipient:{SAMPLE_CONTACT_ID}",
+                             base_url=base, secret_key=settings.secret_key)
+    return count_segments(f"{render_text(body, data)}\n{opt_out}")
 
 
 def sms_count(

@@ -116,6 +116,9 @@ class IndividualAppointment:
     deleted_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # Booked on Cliniko's online booking page: it then has booking_ip_address or
+    # online_booking_policy_accepted (both null for bookings staff make).
+    booked_online: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,8 @@ class Attendee:
     deleted_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # As on IndividualAppointment: booked by the patient online.
+    booked_online: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,8 +272,14 @@ def parse_individual_appointment(raw: object) -> IndividualAppointment:
             deleted_at=r.time("deleted_at"),
             created_at=r.required_time("created_at"),
             updated_at=r.required_time("updated_at"),
+            booked_online=_booked_online(r),
         )
     )
+
+
+def _booked_online(r: _Reader) -> bool:
+    # Either field set means the patient booked on the online booking page.
+    return bool(r.text("booking_ip_address")) or r.flag("online_booking_policy_accepted") is True
 
 
 def parse_group_appointment(raw: object) -> GroupAppointment:
@@ -308,6 +319,7 @@ def parse_attendee(raw: object) -> Attendee:
             deleted_at=r.time("deleted_at"),
             created_at=r.required_time("created_at"),
             updated_at=r.required_time("updated_at"),
+            booked_online=_booked_online(r),
         )
     )
 

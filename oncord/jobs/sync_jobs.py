@@ -84,6 +84,7 @@ def run_pull(app: Flask, run_id: int, *, full: bool, poll: bool = False) -> Sync
                     heartbeat=lock.reacquire,
                     default_region=settings.sms_default_region,
                     lists_every=timedelta(minutes=settings.sync_lists_minutes) if poll else None,
+                    attribution_window=timedelta(days=settings.attribution_window_days),
                 )
                 return sync.run(run_id, full=full)
     except (SyncAlreadyRunning, NotConnected) as exc:

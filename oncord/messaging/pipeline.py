@@ -4,7 +4,8 @@ Automations decide who and when (triggers, timing, filters); campaigns decide th
 the schedule, pause and cancel. Both then hand each message to these parts:
 
 - `build_email` / `build_sms` render one contact's message (sender identification, the
-  unsubscribe link or the SMS opt-out line, headers that cannot be injected) into one
+  unsubscribe link or the SMS opt-out line, the message's own tracked Book Now link
+  (oncord.messaging.booking_links), headers that cannot be injected) into one
   `RenderedMessage`; anything wrong with that one message raises a MessageProblem, which the flow
   records as that message's failure and goes on;
 - `Transports` opens the e-mail sender and SMS provider on first use, once per batch;
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
+from oncord.messaging.booking_links import with_tracked_link
 from oncord.messaging.eligibility import Reason
 from oncord.messaging.email import (
     EmailSender,
@@ -197,6 +199,7 @@ def build_email(
         )
     assert profile.sender_email is not None and profile.sender_name is not None
     address = valid_mailbox(address)
+    data = with_tracked_link(data, reference, base_url=base_url, secret_key=secret_key)
     link = unsubscribe_url(base_url, secret_key, contact.id, "email", campaign_id, test=test)
     rendered = render_email(subject_source, body_source, data, sender_name=profile.sender_name,
                             footer=profile.footer, unsubscribe_url=link)
@@ -234,6 +237,7 @@ def build_sms(
     test: bool = False,
 ) -> RenderedMessage:
     """Render an SMS; a marketing SMS ends with its opt-out link (sender ids cannot take replies)."""
+    data = with_tracked_link(data, reference, base_url=base_url, secret_key=secret_key)
     body = render_text(body_source, data)
     if marketing:
         body = f"{body}\n{opt_out_line(base_url, secret_key, contact.id, test=test)}"

@@ -9,6 +9,7 @@ from oncord.models.appointments import (
     GroupAppointment,
     Practitioner,
 )
+from oncord.models.attribution import AttributionKind, BookingAttribution, BookingClick
 from oncord.models.automations import Automation, AutomationSend, Channel, SendState, Trigger
 from oncord.models.campaigns import Campaign, CampaignRecipient, CampaignState, RecipientState
 from oncord.models.cliniko_connection import ClinikoConnection, SyncCursor
@@ -34,7 +35,10 @@ __all__ = [
     "AppointmentKind",
     "AppointmentType",
     "Automation",
+    "AttributionKind",
     "AutomationSend",
+    "BookingAttribution",
+    "BookingClick",
     "Business",
     "Campaign",
     "CampaignRecipient",

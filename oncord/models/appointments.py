@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oncord.db import Base
@@ -134,6 +134,9 @@ class Appointment(Base):
     archived_at: Mapped[datetime | None]
     cliniko_created_at: Mapped[datetime | None]
     cliniko_updated_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Booked by the patient on Cliniko's online booking page (booking_ip_address or
+    # online_booking_policy_accepted set): only such a booking can come from a message's link.
+    booked_online: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Cliniko shows a reschedule only as a changed starts_at: the pull keeps the start it replaced
     # and when it saw the move (the record's updated_at), for the feed and the rescheduled trigger.
     previous_starts_at: Mapped[datetime | None]

@@ -330,15 +330,18 @@ class AppointmentTable:
         ends_at: int,
         notes: str | None,
         now: int,
+        online: bool = False,
     ) -> int:
-        """Append a booking made in Cliniko; return its row index."""
+        """Append a booking made in Cliniko (`online`: by the patient on the online booking page);
+        return its row index."""
         index = len(self)
         for column, value in (
             (self.created_at, now), (self.updated_at, now), (self.starts_at, starts_at),
             (self.ends_at, ends_at), (self.cancelled_at, 0), (self.archived_at, 0),
             (self.patient, patient), (self.practitioner, practitioner),
             (self.appointment_type, appointment_type), (self.business, business),
-            (self.arrival, PLAIN), (self.reason, 0), (self.flags, 0), (self.bits, index),
+            (self.arrival, PLAIN), (self.reason, 0), (self.flags, _ONLINE if online else 0),
+            (self.bits, index),
         ):
             column.append(value)
         if notes is not None:
@@ -349,6 +352,10 @@ class AppointmentTable:
         if latest[patient] < 0 or self.starts_at[latest[patient]] < starts_at:
             latest[patient] = index
         return index
+
+    def booked_online(self, i: int) -> bool:
+        """Whether row `i` was booked on the online booking page (it shows booking_ip_address)."""
+        return bool(self.flags[i] & _ONLINE)
 
     def reschedule(self, i: int, starts_at: int, ends_at: int, now: int) -> None:
         """Move row `i` to a new time."""

@@ -204,7 +204,7 @@ def malform_patient(record_id: str) -> Response:
 
 @bp.post("/individual_appointments")
 def add_appointment() -> Response:
-    """Book an appointment on the Cliniko side; answers its id."""
+    """Book an appointment on the Cliniko side (`online: true`: as a patient on the booking page); its id."""
     return json_response({"id": store().add_appointment(**_fields(json_body()))}, 201)
 
 
@@ -259,13 +259,15 @@ def edit_group_appointment(record_id: str) -> Response:
 
 @bp.post("/group_appointments/<record_id>/attendees")
 def add_attendee(record_id: str) -> Response:
-    """Book a patient (`patient_id`) into a class; answers the attendee's id."""
-    patient_id = json_body().get("patient_id")
+    """Book a patient (`patient_id`) into a class (`online: true`: on the booking page); the attendee's id."""
+    body = json_body()
+    patient_id, online = body.get("patient_id"), body.get("online", False)
     if not isinstance(patient_id, str):
         raise ValueError("patient_id must be a string")
-    return json_response(
-        {"id": store().add_attendee(group_appointment_id=record_id, patient_id=patient_id)}, 201
-    )
+    if not isinstance(online, bool):
+        raise ValueError("online must be true or false")
+    attendee = store().add_attendee(group_appointment_id=record_id, patient_id=patient_id, online=online)
+    return json_response({"id": attendee}, 201)
 
 
 @bp.post("/attendees/<record_id>")

@@ -237,7 +237,7 @@ class AttendeeTable:
         """Append a class attendee; return its attendee table index."""
         row = {"arrived": False, "cancelled_at": None, "cancellation_reason": None,
                "cancellation_note": None, "archived_at": None, "deleted_at": None,
-               "notes": None, **fields}
+               "notes": None, "online": False, **fields}
         self.rows.append(row)
         g = len(self.rows) - 1
         self._by_group.setdefault(row["group"], []).append(g)
@@ -257,6 +257,7 @@ class AttendeeTable:
             "cancellation_reason": reason or None, "cancellation_note": over.get("cancellation_note"),
             "archived_at": a.archived_at[k] or None, "deleted_at": over.get("deleted_at"),
             "notes": None, "created_at": a.created_at[k], "updated_at": a.updated_at[k],
+            "online": a.booked_online(k),
         }
 
     def render(self, i: int, base: str) -> dict[str, Any]:
@@ -277,7 +278,8 @@ class AttendeeTable:
             "deleted_at": iso(state["deleted_at"]),
             "cancelled_at": iso(cancelled),
             "arrived": arrived,
-            "booking_ip_address": None,
+            # Set only when the patient booked on the online booking page, as Cliniko does.
+            "booking_ip_address": f"203.0.113.{i % 254 + 1}" if state.get("online") else None,
             "cancellation_note": state["cancellation_note"],
             "cancellation_reason": reason,
             "cancellation_reason_description": CANCELLATION_REASONS.get(reason or 0, ""),
@@ -291,7 +293,7 @@ class AttendeeTable:
             "invoice_status": 20 if arrived else None,
             "treatment_note_status": None,
             "notes": state["notes"],
-            "online_booking_policy_accepted": None,
+            "online_booking_policy_accepted": True if state.get("online") else None,
             "telehealth_url": f"https://{SUBDOMAIN}.cliniko.com/c/{aid}",
             "booking": link(f"{base}/bookings/{booking}"),
             "patient": link(f"{base}/patients/{patient}"),

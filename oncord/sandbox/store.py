@@ -355,8 +355,11 @@ class SandboxStore:
         appointment_type_id: str | None = None,
         business_id: str | None = None,
         notes: str | None = None,
+        online: bool = False,
     ) -> str:
-        """Book an appointment in Cliniko; unset links default to the first active ones."""
+        """Book an appointment in Cliniko; unset links default to the first active ones. `online`: the
+        patient booked it on the online booking page (it then has booking_ip_address and
+        online_booking_policy_accepted, as Cliniko shows such bookings)."""
         with self.lock:
             patient = self._row("patients", patient_id)
             practitioner = self._row("practitioners", practitioner_id) if practitioner_id else next(
@@ -375,6 +378,7 @@ class SandboxStore:
             index = self.appointments.create(
                 patient=patient, practitioner=practitioner, appointment_type=kind,
                 business=business, starts_at=starts, ends_at=ends, notes=notes, now=self.now(),
+                online=bool(online),
             )
             self._changed("individual_appointments")
         return str(self.appointments.codec.encode(index))
@@ -513,13 +517,15 @@ class SandboxStore:
             row["updated_at"] = now
             self._changed("group_appointments")
 
-    def add_attendee(self, *, group_appointment_id: str, patient_id: str) -> str:
-        """Book a patient into a class (`arrived: false`, as Cliniko starts an attendee)."""
+    def add_attendee(self, *, group_appointment_id: str, patient_id: str, online: bool = False) -> str:
+        """Book a patient into a class (`arrived: false`, as Cliniko starts an attendee); `online`: on
+        the online booking page."""
         with self.lock:
             group = self._row("group_appointments", group_appointment_id)
             patient = self._row("patients", patient_id)
             now = self.now()
-            index = self.attendees.create(group=group, patient=patient, created_at=now, updated_at=now)
+            index = self.attendees.create(group=group, patient=patient, created_at=now, updated_at=now,
+                                          online=bool(online))
             self._changed("attendees")
         return str(self.attendees.codec.encode(index))
 

@@ -13,6 +13,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from oncord.attribution.rules import DEFAULT_WINDOW, attribute_new_bookings
 from oncord.cliniko import payloads
 from oncord.cliniko.client import ClinikoClient
 from oncord.cliniko.errors import ClinikoError, MalformedRecord
@@ -46,6 +47,8 @@ class StoreContext:
     now: datetime
     # How a phone number without a country code is read (SMS_DEFAULT_REGION).
     default_region: str = "AU"
+    # A new booking is credited to a message clicked or delivered at most this long before it.
+    attribution_window: timedelta = DEFAULT_WINDOW
     _refs: ReferenceIds | None = None
 
     @property
@@ -92,7 +95,9 @@ def _store_patients(ctx: StoreContext, records: list[Any]) -> PageCounts:
 
 
 def _store_appointments(ctx: StoreContext, records: list[Any]) -> PageCounts:
-    return upsert_appointments(ctx.session, records, ctx.refs, ctx.now)
+    counts = upsert_appointments(ctx.session, records, ctx.refs, ctx.now)
+    attribute_new_bookings(ctx.session, counts.created_ids, ctx.now, ctx.attribution_window)
+    return counts
 
 
 def _store_group_appointments(ctx: StoreContext, records: list[Any]) -> PageCounts:
@@ -100,7 +105,9 @@ def _store_group_appointments(ctx: StoreContext, records: list[Any]) -> PageCoun
 
 
 def _store_attendees(ctx: StoreContext, records: list[Any]) -> PageCounts:
-    return upsert_attendees(ctx.session, records, ctx.now)
+    counts = upsert_attendees(ctx.session, records, ctx.now)
+    attribute_new_bookings(ctx.session, counts.created_ids, ctx.now, ctx.attribution_window)
+    return counts
 
 
 # Order matters: reference lists first (appointments link to them), then patients (contacts),
@@ -157,12 +164,14 @@ class PullSync:
         heartbeat: Callable[[], object] | None = None,
         default_region: str = "AU",
         lists_every: timedelta | None = None,
+        attribution_window: timedelta = DEFAULT_WINDOW,
     ) -> None:
         self.database = database
         self.client = client
         self.clock = clock
         self.overlap = overlap
         self.default_region = default_region
+        self.attribution_window = attribution_window
         # A poll (auto-sync) reads the slow lists only when their last read is this old.
         self.lists_every = lists_every
         # Called after each committed page, e.g. to renew the pull lock.
@@ -220,7 +229,7 @@ class PullSync:
         listing_started = self.clock.now()
         run.current_resource = resource.name
         session.commit()
-        context = StoreContext(session, self.clock.now(), self.default_region)
+        context = StoreContext(session, self.clock.now(), self.default_region, self.attribution_window)
         pages = 0
         for page in resource.pages(self.client, since):
             records, problems = _parse_page(resource, page.items)
@@ -349,7 +358,7 @@ def _add_counts(run: SyncRun, resource: str, counts: PageCounts) -> None:
     totals = dict(run.counts or {})
     current = dict(totals.get(resource, {}))
     for key, value in asdict(counts).items():
-        if key != "linked_ids":
+        if key not in ("linked_ids", "created_ids"):
             current[key] = current.get(key, 0) + value
     totals[resource] = current
     run.counts = totals

@@ -65,11 +65,13 @@ def upsert_appointments(
         # New appointments cannot have feed entries yet, so theirs can be streamed as well.
         copy_new_rows(session, table_of(ActivityEvent), appointment_event_rows(inserts, now))
         record_appointment_events(session, updates, now)
+        counts.created_ids = [values["id"] for values in inserts]
         return counts
     new_ids = insert_returning_ids(session, table, inserts, "cliniko_id")
     for values in inserts:
         values["id"] = new_ids[values["cliniko_id"]]
     record_appointment_events(session, [*inserts, *updates], now)
+    counts.created_ids = [values["id"] for values in inserts]
     return counts
 
 
@@ -100,4 +102,5 @@ def _columns(appointment: Any, refs: ReferenceIds, contacts: dict[str, int]) -> 
         "archived_at": appointment.archived_at,
         "cliniko_created_at": appointment.created_at,
         "cliniko_updated_at": appointment.updated_at,
+        "booked_online": appointment.booked_online,
     }

@@ -191,6 +191,7 @@ def upsert_attendees(session: Session, records: Sequence[Attendee], now: datetim
     for values in inserts:
         values["id"] = new_ids[values["cliniko_id"]]
     record_appointment_events(session, [*inserts, *updates], now)
+    counts.created_ids = [values["id"] for values in inserts]
     return counts
 
 
@@ -218,6 +219,7 @@ def attendance_columns(
         "archived_at": attendee.archived_at or group["archived_at"],
         "cliniko_created_at": attendee.created_at,
         "cliniko_updated_at": updated,
+        "booked_online": attendee.booked_online,
     }
 
 

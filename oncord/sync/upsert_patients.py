@@ -30,6 +30,8 @@ class PageCounts:
     # Read but not this resource's to store (e.g. attendees of individual appointments).
     ignored: int = 0
     linked_ids: list[int] = field(default_factory=list)
+    # Appointment rows this page created (booking attribution looks at new bookings only).
+    created_ids: list[int] = field(default_factory=list)
 
 
 _CONTACT_COLUMNS = (

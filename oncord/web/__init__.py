@@ -7,6 +7,7 @@ from flask import Flask
 from oncord.web import (
     auth,
     automations,
+    booking_links,
     campaigns,
     clinic,
     contacts,
@@ -44,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(automations.bp)
     app.register_blueprint(journeys.bp)
     app.register_blueprint(messaging.public)
+    app.register_blueprint(booking_links.bp)
     app.register_blueprint(messaging.outbox)
     app.register_blueprint(messaging.messaging_settings)
     app.register_blueprint(campaigns.bp)

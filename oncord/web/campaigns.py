@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from oncord.attribution.figures import campaign_bookings
 from oncord.campaigns import lifecycle
 from oncord.campaigns.audience import (
     OUTCOMES,
@@ -417,6 +418,8 @@ def _show_context(campaign: Campaign, **extra: Any) -> dict[str, Any]:
         )
     else:
         context["reasons"] = reasons(db, campaign.id)
+        context["bookings"] = campaign_bookings(db, campaign.id)
+        context["attribution_window_days"] = settings().attribution_window_days
     context.update(extra)
     return context
 

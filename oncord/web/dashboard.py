@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from oncord.context import clock
+from oncord.attribution.figures import weekly_by_source
+from oncord.context import clock, settings
+from oncord.dashboard.bookings_chart import build_bookings_chart
 from oncord.dashboard.chart import LABELS, build_chart
 from oncord.dashboard.stats import counts, weekly_outcomes
 from oncord.db import get_session
@@ -24,6 +26,7 @@ def home() -> Response:
     """Everything a receptionist checks first thing in the morning."""
     db, now = get_session(), clock().now()
     weeks = weekly_outcomes(db, now, request_zone())
+    starts, sources = weekly_by_source(db, now, request_zone())
     return render_page(
         "dashboard/page.html",
         "dashboard/_summary.html",
@@ -34,4 +37,6 @@ def home() -> Response:
         counts=counts(db, now),
         chart=build_chart(weeks),
         outcome_labels=LABELS,
+        bookings_chart=build_bookings_chart(starts, sources),
+        attribution_window_days=settings().attribution_window_days,
     )

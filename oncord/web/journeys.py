@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, request, url_for
 from werkzeug.wrappers import Response
 
+from oncord.attribution.figures import journey_bookings
 from oncord.automations.editing import describe_trigger
 from oncord.automations.journeys.editing import edited_steps, save_if_changed
 from oncord.automations.journeys.overview import overview
 from oncord.automations.journeys.recipes import BY_KEY, RECIPES, cliniko_reminded, turn_on
 from oncord.automations.journeys.versions import current_version, steps_of
-from oncord.context import clock
+from oncord.context import clock, settings
 from oncord.db import get_session
 from oncord.forms.automations import ToggleForm
 from oncord.web.auth import require_login
@@ -41,7 +42,9 @@ def _page(automation_id: int, *, problems: list[str], status: int = 200) -> Resp
         abort(404)
     return render_page("automations/journey.html", "automations/_journey.html", status=status,
                        automation=automation, figures=figures, problems=problems, form=ToggleForm(),
-                       describe_trigger=describe_trigger, values=request.form)
+                       describe_trigger=describe_trigger, values=request.form,
+                       bookings=journey_bookings(db, automation.id),
+                       attribution_window_days=settings().attribution_window_days)
 
 
 @bp.post("/<int:automation_id>/journey")

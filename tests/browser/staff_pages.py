@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from oncord.models import Automation, Campaign, CampaignRecipient, MessagingSettings, Page
+from oncord.models import Automation, BookingAttribution, Campaign, CampaignRecipient, MessagingSettings, Page
 from tests.browser.test_staff_flows import seed_clinic
-from tests.factories import make_contact, make_user
+from tests.factories import make_appointment, make_contact, make_user
 
 ADMIN = "owner.with.a.rather.long.address@sunnyside-physiotherapy.example"
 
@@ -39,6 +39,11 @@ def seed_every_screen(db_session, clock) -> dict[str, str]:
     db_session.add(CampaignRecipient(campaign_id=campaign.id, contact_id=contact.id, state="sent",
                                      to_address=contact.email, sent_at=now, finished_at=now,
                                      created_at=now, updated_at=now))
+    # A booking attributed to the campaign, so the dashboard's bookings chart has a bar.
+    booked = make_appointment(db_session, contact, now + timedelta(days=2), cliniko_created_at=now,
+                              booked_online=True)
+    db_session.add(BookingAttribution(appointment_id=booked.id, contact_id=contact.id, kind="clicked",
+                                      campaign_id=campaign.id, message_at=now, booked_at=now, created_at=now))
     db_session.commit()
     return {
         "dashboard": "/",
