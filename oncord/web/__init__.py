@@ -13,6 +13,7 @@ from oncord.web import (
     dashboard,
     errors,
     exports,
+    feedback,
     health,
     journeys,
     linkify,
@@ -44,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(automations.bp)
     app.register_blueprint(journeys.bp)
     app.register_blueprint(messaging.public)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(messaging.outbox)
     app.register_blueprint(messaging.messaging_settings)
     app.register_blueprint(campaigns.bp)

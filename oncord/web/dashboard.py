@@ -6,7 +6,8 @@ from flask import Blueprint
 from werkzeug.wrappers import Response
 
 from oncord.context import clock
-from oncord.dashboard.chart import LABELS, build_chart
+from oncord.dashboard.chart import LABELS, build_chart, build_nps_chart
+from oncord.dashboard.nps import monthly_nps, overall
 from oncord.dashboard.stats import counts, weekly_outcomes
 from oncord.db import get_session
 from oncord.integration import active_connection
@@ -24,6 +25,7 @@ def home() -> Response:
     """Everything a receptionist checks first thing in the morning."""
     db, now = get_session(), clock().now()
     weeks = weekly_outcomes(db, now, request_zone())
+    months = monthly_nps(db, now, request_zone())
     return render_page(
         "dashboard/page.html",
         "dashboard/_summary.html",
@@ -34,4 +36,6 @@ def home() -> Response:
         counts=counts(db, now),
         chart=build_chart(weeks),
         outcome_labels=LABELS,
+        nps_chart=build_nps_chart(months),
+        nps=overall(months),
     )
