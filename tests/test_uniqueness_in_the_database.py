@@ -31,6 +31,7 @@ PROMISES = [
     ("journey_versions", ("automation_id", "number"), "a journey's version number is used once"),
     ("journey_enrolments", ("automation_id", "appointment_id"), "an appointment enters a journey once"),
     ("journey_step_runs", ("enrolment_id", "step_index"), "each step runs once per enrolment"),
+    ("feedback_responses", ("message_ref",), "a message's feedback is one answer"),
 ]
 
 
@@ -79,6 +80,8 @@ def rows(app, clock):
                         appointment_id=appointment, contact_id=contact, state="active", step_index=0,
                         next_run_at=now, entered_at=now, created_at=now, updated_at=now)
         add("journey_step_runs", enrolment_id=enrolment, step_index=0, kind="send", outcome="", ran_at=now)
+        add("feedback_responses", message_ref="automation-send:1", contact_id=contact,
+            appointment_id=appointment, score=9, responded_at=now, updated_at=now)
     return values
 
 
