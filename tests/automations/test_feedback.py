@@ -174,3 +174,20 @@ def test_a_high_score_starts_no_follow_up(asked, connected, db_session, dispatch
     dispatch()
     assert db_session.scalars(select(JourneyEnrolment)).all() == []
     assert len(smtp_sink.received) == 1
+
+
+def test_one_link_posted_too_often_is_held_off_for_a_while(asked, connected, db_session, clock) -> None:
+    """Ten answers in ten minutes are taken; the eleventh gets 429 and changes nothing, later it works."""
+    _, email = asked
+    token = _LINK.findall(email.html())[5][0]
+    patient = connected.test_client()
+    page = patient.get(f"/f/{token}/5").get_data(as_text=True)
+    for _ in range(10):
+        assert patient.post(f"/f/{token}", data={"score": "5", "csrf_token": _csrf(page)}).status_code == 200
+    held = patient.post(f"/f/{token}", data={"score": "1", "csrf_token": _csrf(page)})
+    assert held.status_code == 429
+    assert [score for _, score in _responses(db_session)] == [5]
+
+    clock.advance(minutes=11)
+    assert patient.post(f"/f/{token}", data={"score": "1", "csrf_token": _csrf(page)}).status_code == 200
+    assert [score for _, score in _responses(db_session)] == [1]
