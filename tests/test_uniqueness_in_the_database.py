@@ -34,6 +34,7 @@ PROMISES = [
     ("booking_clicks", ("campaign_recipient_id",), "a campaign message's clicks are counted on one row"),
     ("booking_clicks", ("automation_send_id",), "an automation message's clicks are counted on one row"),
     ("booking_attributions", ("appointment_id",), "a booking is attributed at most once"),
+    ("feedback_responses", ("message_ref",), "a message's feedback is one answer"),
 ]
 
 
@@ -94,6 +95,8 @@ def rows(app, clock):
         values["booking_clicks:automation_send_id"] = click
         add("booking_attributions", appointment_id=appointment, contact_id=contact, kind="clicked",
             campaign_id=campaign, message_at=now, booked_at=now, created_at=now)
+        add("feedback_responses", message_ref="automation-send:1", contact_id=contact,
+            appointment_id=appointment, score=9, responded_at=now, updated_at=now)
     return values
 
 

@@ -1,9 +1,10 @@
-"""Geometry of the weekly appointments chart, drawn as inline SVG by the template."""
+"""Geometry of the dashboard charts (appointments per week, NPS per month), drawn as inline SVG."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from oncord.dashboard.nps import Month
 from oncord.dashboard.stats import Week
 
 WIDTH, HEIGHT = 640, 220
@@ -79,3 +80,50 @@ def build_chart(weeks: list[Week]) -> Chart:
         bars.append(Bar(week=week, label_x=round(x + bar_width / 2, 1), segments=segments))
     ticks = [(round(HEIGHT - BOTTOM - plot_height * i / 4, 1), top * i // 4) for i in range(5)]
     return Chart(bars=bars, ticks=ticks)
+
+
+@dataclass(frozen=True)
+class ScoreBar:
+    """One month's NPS bar, up from the zero line for a positive score, down for a negative one."""
+
+    month: Month
+    x: float
+    y: float
+    width: float
+    height: float
+    label_x: float
+
+
+@dataclass(frozen=True)
+class ScoreChart:
+    """The NPS chart: -100 to 100 on a fixed scale (scores of different months compare at a glance)."""
+
+    bars: list[ScoreBar]
+    ticks: list[tuple[float, int]]
+    zero: float
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    baseline: int = HEIGHT - BOTTOM
+
+    @property
+    def is_empty(self) -> bool:
+        """No responses in any month."""
+        return all(bar.month.responses == 0 for bar in self.bars)
+
+
+def build_nps_chart(months: list[Month]) -> ScoreChart:
+    """A bar per month from the zero line to its NPS, with gridlines at -100, -50, 0, 50 and 100."""
+    plot_height = HEIGHT - BOTTOM - TOP
+    zero = TOP + plot_height / 2
+    slot = (WIDTH - LEFT) / max(len(months), 1)
+    bar_width = slot * 0.5
+    bars = []
+    for index, month in enumerate(months):
+        x = LEFT + index * slot + (slot - bar_width) / 2
+        size = plot_height / 2 * abs(month.score or 0) / 100
+        y = zero - size if (month.score or 0) >= 0 else zero
+        bars.append(ScoreBar(month=month, x=round(x, 1), y=round(y, 1), width=round(bar_width, 1),
+                             height=round(size, 1), label_x=round(x + bar_width / 2, 1)))
+    ticks = [(round(zero - plot_height / 2 * value / 100, 1), value) for value in (100, 50, 0, -50, -100)]
+    return ScoreChart(bars=bars, ticks=ticks, zero=round(zero, 1))

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database
+from oncord.feedback.links import feedback_links
 from oncord.messaging.booking_links import with_tracked_link
 from oncord.messaging.eligibility import Reason
 from oncord.messaging.email import (
@@ -201,8 +202,10 @@ def build_email(
     address = valid_mailbox(address)
     data = with_tracked_link(data, reference, base_url=base_url, secret_key=secret_key)
     link = unsubscribe_url(base_url, secret_key, contact.id, "email", campaign_id, test=test)
-    rendered = render_email(subject_source, body_source, data, sender_name=profile.sender_name,
-                            footer=profile.footer, unsubscribe_url=link)
+    feedback = feedback_links(base_url, secret_key, contact.id, reference, test=test)
+    rendered = render_email(subject_source, body_source, {**data, "feedback_links": feedback.text},
+                            sender_name=profile.sender_name, footer=profile.footer, unsubscribe_url=link,
+                            blocks=[(feedback.text, feedback.html)])
     email = OutgoingEmail(
         to_address=address,
         to_name=clean_display_name(contact.full_name) if (contact.first_name or contact.last_name) else None,
@@ -238,7 +241,8 @@ def build_sms(
 ) -> RenderedMessage:
     """Render an SMS; a marketing SMS ends with its opt-out link (sender ids cannot take replies)."""
     data = with_tracked_link(data, reference, base_url=base_url, secret_key=secret_key)
-    body = render_text(body_source, data)
+    feedback = feedback_links(base_url, secret_key, contact.id, reference, test=test)
+    body = render_text(body_source, {**data, "feedback_links": feedback.text})
     if marketing:
         body = f"{body}\n{opt_out_line(base_url, secret_key, contact.id, test=test)}"
     return RenderedMessage(to=address, subject=None, body=body,

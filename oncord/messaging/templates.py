@@ -50,6 +50,7 @@ MERGE_FIELDS: dict[str, str] = {
     "practitioner": "The practitioner's name",
     "business": "The clinic location's name",
     "book_now_url": "The link to book online",
+    "feedback_links": "How likely are you to recommend us? 0–10, as links (oncord.feedback.links)",
 }
 
 
@@ -230,6 +231,7 @@ SAMPLE_DATA: dict[str, str] = {
     "practitioner": "Dr Jane Smith",
     "business": "Sunnyside Physio",
     "book_now_url": "https://example.cliniko.com/bookings",
+    "feedback_links": "How likely are you to recommend us to a friend? 0–10: https://example.com/f/sample",
 }
 
 
@@ -323,12 +325,22 @@ def render_text(source: str, data: dict[str, Any]) -> str:
         _budget.reset(token)
 
 
-def text_to_html(text: str) -> Markup:
-    """Escape plain text and turn paragraphs, line breaks and links into HTML."""
+def _linked(text: str) -> str:
+    return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', str(escape(text)))
+
+
+def text_to_html(text: str, blocks: Iterable[tuple[str, Markup]] = ()) -> Markup:
+    """Escape plain text and turn paragraphs, line breaks and links into HTML.
+
+    Each (text, html) block replaces that one-line text where it appears (a merge field, such as
+    the feedback links, that reads as a link in the text part and as buttons in the HTML part).
+    """
     paragraphs = []
+    swaps = [(_linked(plain), str(html)) for plain, html in blocks if plain and "\n" not in plain]
     for block in re.split(r"\n\s*\n", text.strip()):
-        escaped = str(escape(block))
-        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+        linked = _linked(block)
+        for plain, html in swaps:
+            linked = linked.replace(plain, html)
         paragraphs.append("<p style=\"margin:0 0 12px\">" + linked.replace("\n", "<br>\n") + "</p>")
     return Markup("\n".join(paragraphs))
 
@@ -350,8 +362,10 @@ def render_email(
     sender_name: str,
     footer: list[str],
     unsubscribe_url: str | None,
+    blocks: Iterable[tuple[str, Markup]] = (),
 ) -> RenderedEmail:
-    """Render subject and body, adding the sender identification and the unsubscribe link."""
+    """Render subject and body, adding the sender identification and the unsubscribe link
+    (`blocks`: see text_to_html)."""
     subject = " ".join(render_text(subject_source, data).split())
     body = render_text(body_source, data)
     text_footer = [line for line in footer if line]
@@ -360,7 +374,7 @@ def render_email(
     text = body + ("\n\n--\n" + "\n".join(text_footer) if text_footer else "") + "\n"
     html = _HTML_LAYOUT.render(
         subject=subject,
-        body=text_to_html(body),
+        body=text_to_html(body, blocks),
         footer=[line for line in footer if line],
         unsubscribe_url=unsubscribe_url,
         sender_name=sender_name,

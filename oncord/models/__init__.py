@@ -21,6 +21,7 @@ from oncord.models.contacts import (
     LedgerIsAppendOnly,
     MarketingStatus,
 )
+from oncord.models.feedback import FeedbackResponse
 from oncord.models.journeys import EnrolmentState, JourneyEnrolment, JourneyStepRun, JourneyVersion
 from oncord.models.messaging import FrequencySlot, MessagingSettings, OutboxMessage
 from oncord.models.pages import ClinicLogo, ClinicSettings, Page
@@ -58,6 +59,7 @@ __all__ = [
     "JourneyStepRun",
     "JourneyVersion",
     "MarketingStatus",
+    "FeedbackResponse",
     "FrequencySlot",
     "GroupAppointment",
     "MessagingSettings",

@@ -28,6 +28,8 @@ class ActivityKind(enum.StrEnum):
     MESSAGE_SKIPPED = "message_skipped"
     MESSAGE_FAILED = "message_failed"
     CONSENT_CHANGED = "consent_changed"
+    # A feedback score given through a message's link (details: score, message); one per message.
+    FEEDBACK_GIVEN = "feedback_given"
 
 
 class ActivityEvent(Base):

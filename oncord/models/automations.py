@@ -31,6 +31,7 @@ class Trigger(enum.StrEnum):
     FINISHED = "finished"
     RESCHEDULED = "rescheduled"
     FIRST_APPOINTMENT = "first_appointment"
+    FEEDBACK_LOW = "feedback_low"
 
 
 class SendState(enum.StrEnum):

@@ -14,6 +14,7 @@ from oncord.web import (
     dashboard,
     errors,
     exports,
+    feedback,
     health,
     journeys,
     linkify,
@@ -46,6 +47,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(journeys.bp)
     app.register_blueprint(messaging.public)
     app.register_blueprint(booking_links.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(messaging.outbox)
     app.register_blueprint(messaging.messaging_settings)
     app.register_blueprint(campaigns.bp)

@@ -8,7 +8,8 @@ from werkzeug.wrappers import Response
 from oncord.attribution.figures import weekly_by_source
 from oncord.context import clock, settings
 from oncord.dashboard.bookings_chart import build_bookings_chart
-from oncord.dashboard.chart import LABELS, build_chart
+from oncord.dashboard.chart import LABELS, build_chart, build_nps_chart
+from oncord.dashboard.nps import monthly_nps, overall
 from oncord.dashboard.stats import counts, weekly_outcomes
 from oncord.db import get_session
 from oncord.integration import active_connection
@@ -27,6 +28,7 @@ def home() -> Response:
     db, now = get_session(), clock().now()
     weeks = weekly_outcomes(db, now, request_zone())
     starts, sources = weekly_by_source(db, now, request_zone())
+    months = monthly_nps(db, now, request_zone())
     return render_page(
         "dashboard/page.html",
         "dashboard/_summary.html",
@@ -39,4 +41,6 @@ def home() -> Response:
         outcome_labels=LABELS,
         bookings_chart=build_bookings_chart(starts, sources),
         attribution_window_days=settings().attribution_window_days,
+        nps_chart=build_nps_chart(months),
+        nps=overall(months),
     )

@@ -11,6 +11,7 @@ from oncord.automations.reasons import outcome_text
 from oncord.campaigns.report import feed_sentence
 from oncord.contacts.queries import FeedItem
 from oncord.context import clock
+from oncord.feedback.responses import feed_sentence as feedback_sentence
 from oncord.models import SyncRun
 from oncord.sync.pull import RESOURCE_LABELS
 from oncord.web.timefmt import localtime
@@ -130,6 +131,8 @@ def feed_text(item: FeedItem) -> str:
         return text
     if event.kind == "appointment_rescheduled":
         return f"Rescheduled from {_moment(details.get('from'))} to {_moment(details.get('to'))}: {what}"
+    if event.kind == "feedback_given":
+        return feedback_sentence(details)
     if details.get("campaign_id") is not None:
         return feed_sentence(event.kind, details)
     if event.kind == "email_sent":

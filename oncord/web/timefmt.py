@@ -57,6 +57,8 @@ def _format(moment: datetime | None, zone: str, style: str) -> str:
         return f"{local.day} {local.strftime('%b')}"
     if style == "date":
         return f"{local.day} {local.strftime('%b %Y')}"
+    if style == "month":
+        return local.strftime("%b %Y")
     return f"{local.strftime('%a')} {local.day} {local.strftime('%b %Y')}, {hour}"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from oncord.context import settings
+from oncord.feedback.tokens import make_token
 from tests.browser.axe import violations as axe_violations
 from tests.browser.staff_pages import ADMIN, seed_every_screen
 from tests.browser.test_staff_flows import log_in
@@ -28,7 +30,7 @@ def violations(page: Page) -> list[str]:
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_every_screen_passes_axe(page: Page, live_server, db_session, clock, width) -> None:
+def test_every_screen_passes_axe(page: Page, app, live_server, db_session, clock, width) -> None:
     """No staff or public screen has a WCAG A/AA violation that axe-core can find, wide or narrow."""
     screens = seed_every_screen(db_session, clock)
     page.set_viewport_size({"width": width, "height": 900})
@@ -36,6 +38,8 @@ def test_every_screen_passes_axe(page: Page, live_server, db_session, clock, wid
     found = {"login": violations(page)}
     page.goto(live_server + "/book-online")
     found["public page"] = violations(page)
+    page.goto(live_server + "/f/" + make_token(settings(app).secret_key, 1, "automation-preview") + "/7")
+    found["feedback page"] = violations(page)
     log_in(page, live_server, ADMIN)
     for name, path in screens.items():
         page.goto(live_server + path)

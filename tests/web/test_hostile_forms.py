@@ -39,6 +39,7 @@ from oncord.forms.auth import LoginForm, PasswordForm
 from oncord.forms.automations import AutomationForm, MessagingSettingsForm
 from oncord.forms.campaigns import CampaignForm, ScheduleForm
 from oncord.forms.contacts import ContactForm
+from oncord.forms.feedback import FeedbackForm
 from oncord.forms.pages import (
     ButtonSettingsForm,
     EmbedSettingsForm,
@@ -123,6 +124,7 @@ FORMS = [
     FormRoute("/pages/blocks/apply", TextSettingsForm, extra={"kind": "text"}),
     FormRoute("/pages/blocks/apply", ButtonSettingsForm, extra={"kind": "button"}),
     FormRoute("/pages/blocks/apply", EmbedSettingsForm, extra={"kind": "embed"}),
+    FormRoute("/f/{token}", FeedbackForm, "/f/{token}"),
 ]
 # POST routes whose only input is the CSRF token (buttons), or that are not forms (webhooks).
 FIELDLESS = {

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from oncord.context import settings
+from oncord.feedback.tokens import make_token
 from tests.browser.staff_pages import ADMIN, seed_every_screen
 from tests.web.conftest import log_in
 
@@ -34,7 +36,9 @@ def test_every_page_is_valid_html(client, db_session, clock, tmp_path) -> None:
     """The Nu checker finds no error on any staff screen, the login page or a public page."""
     command = _checker()
     screens = seed_every_screen(db_session, clock)
-    pages = {"login": client.get("/login"), "public page": client.get("/book-online")}
+    feedback = make_token(settings(client.application).secret_key, 1, "automation-preview")
+    pages = {"login": client.get("/login"), "public page": client.get("/book-online"),
+             "feedback page": client.get(f"/f/{feedback}/7")}
     log_in(client, ADMIN)
     pages.update({name: client.get(path) for name, path in screens.items()})
     for name, response in pages.items():

@@ -144,6 +144,52 @@ RECIPES: tuple[Recipe, ...] = (
     ),
 )
 
+# Feedback (NPS): the request and the low-score follow-up, kept together here.
+_FEEDBACK_EMAIL = (
+    "Hi {{ first_name }},\n\nThank you for coming in to see {{ practitioner }}. One quick question, "
+    "one click:\n\n{{ feedback_links }}\n\n{{ business }}"
+)
+_LOW_SCORE_EMAIL = (
+    "Hi {{ first_name }},\n\nThank you for telling us how your visit went. We are sorry it was not what "
+    "you hoped for. Our practice manager would like to hear more and put it right: reply to this e-mail "
+    "and we will get back to you.\n\n{{ business }}"
+)
+
+FEEDBACK_RECIPES: tuple[Recipe, ...] = (
+    Recipe(
+        key="feedback-nps",
+        name="Post-visit feedback (NPS)",
+        summary="An e-mail after a finished appointment asking how likely the patient is to recommend "
+        "the clinic, 0 to 10 in one click; scores show on the dashboard and in the patient's feed.",
+        # Marketing: a survey is not needed to deliver care, so only patients who opted in get it.
+        message_class="marketing",
+        timing="3 hours after a finished appointment the patient arrived for",
+        quiet_hours=QUIET_HOURS,
+        trigger=Trigger.FINISHED,
+        offset_minutes=3 * 60,
+        require_arrived=True,
+        email_subject="How was your visit, {{ first_name }}?",
+        email_body=_FEEDBACK_EMAIL,
+    ),
+    Recipe(
+        key="feedback-low-score",
+        name="Low feedback follow-up",
+        summary="When a patient scores a visit 6 or less, an e-mail saying sorry and asking them to reply, "
+        "so the practice manager hears about it while it can still be put right.",
+        # Service: a reply to the patient's own answer, not promotion (never to Unsubscribed).
+        message_class="service",
+        timing="Straight after the low score",
+        quiet_hours=QUIET_HOURS,
+        trigger=Trigger.FEEDBACK_LOW,
+        steps=(
+            Step(kind=StepKind.SEND, channel="email", subject="Thank you for your feedback, {{ first_name }}",
+                 body=_LOW_SCORE_EMAIL),
+        ),
+    ),
+)
+
+RECIPES = RECIPES + FEEDBACK_RECIPES
+
 BY_KEY = {recipe.key: recipe for recipe in RECIPES}
 
 def cliniko_reminded(session: Session) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from oncord.automations.triggers import (
     cancelled,
     did_not_arrive,
+    feedback_low,
     finished,
     first_appointment,
     rescheduled,
@@ -31,7 +32,7 @@ __all__ = ["TRIGGERS", "Firing", "MessageDefaults", "OncePer", "Option", "Timing
 TRIGGERS: dict[str, TriggerDef] = {
     entry.key.value: entry
     for entry in (upcoming.ENTRY, cancelled.ENTRY, did_not_arrive.ENTRY, finished.ENTRY, rescheduled.ENTRY,
-                  first_appointment.ENTRY)
+                  first_appointment.ENTRY, feedback_low.ENTRY)
 }
 
 if set(TRIGGERS) != {t.value for t in Trigger}:  # pragma: no cover - caught by any import in the tests
