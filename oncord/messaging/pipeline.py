@@ -199,7 +199,8 @@ def build_email(
     address = valid_mailbox(address)
     link = unsubscribe_url(base_url, secret_key, contact.id, "email", campaign_id, test=test)
     rendered = render_email(subject_source, body_source, data, sender_name=profile.sender_name,
-                            footer=profile.footer, unsubscribe_url=link)
+                            footer=profile.footer, unsubscribe_url=link, design=profile.design,
+                            base_url=base_url)
     email = OutgoingEmail(
         to_address=address,
         to_name=clean_display_name(contact.full_name) if (contact.first_name or contact.last_name) else None,

@@ -1,8 +1,10 @@
 """Merge-field templates: staff text with {{ first_name }} etc., rendered in Jinja2's sandbox.
 
-Staff write plain text. The text part, the SMS and the subject are rendered without escaping;
-the HTML part escapes the rendered text (merge values included) and wraps it in a layout that
-Jinja renders with autoescaping, so a contact called "<b>Bo</b>" stays text everywhere.
+Staff write plain text. The text part, the SMS and the subject are rendered without escaping.
+An e-mail body is also split into blocks (text, Book Now button, image, divider:
+oncord.messaging.blocks) and its HTML part is the clinic's designed layout
+(oncord.messaging.email_layout), which escapes every piece of text and every merge value, so a
+contact called "<b>Bo</b>" stays text everywhere.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 
+from oncord.messaging.blocks import Block, BlockProblem, blocks_text, mark, parse_blocks
+from oncord.messaging.design import EmailDesign
+from oncord.messaging.email_layout import designed_html
 from oncord.messaging.errors import MessageProblem
 from oncord.timezones import clock_time, zone_suffix
 
@@ -191,25 +196,8 @@ def _wrap_filter(function: Any) -> Any:
 
 
 _text_env = _BoundedEnvironment(autoescape=False)
-_html_env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
-
-_HTML_LAYOUT = _html_env.from_string(
-    """<!doctype html>
-<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{{ subject }}</title></head>
-<body style="margin:0;padding:24px;background:#f6f7f9;font-family:Arial,Helvetica,sans-serif;color:#1f2933">
-<div style="max-width:560px;margin:0 auto;background:#ffffff;padding:24px;border-radius:6px;line-height:1.5">
-{{ body }}
-</div>
-<div style="max-width:560px;margin:16px auto 0;font-size:12px;color:#616e7c;line-height:1.5">
-{% for line in footer %}<p style="margin:0 0 6px">{{ line }}</p>{% endfor %}
-{% if unsubscribe_url %}<p style="margin:0">
-<a href="{{ unsubscribe_url }}" style="color:#616e7c">Unsubscribe</a> from e-mails from {{ sender_name }}.
-</p>{% endif %}
-</div>
-</body></html>
-"""
-)
+# An e-mail body: the same, but every merge value is marked so it can never start a block.
+_marked_env = _BoundedEnvironment(autoescape=False, finalize=mark)
 
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 
@@ -217,6 +205,11 @@ _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 @lru_cache(maxsize=512)
 def _compiled(source: str) -> Any:
     return _text_env.from_string(source)
+
+
+@lru_cache(maxsize=512)
+def _compiled_marked(source: str) -> Any:
+    return _marked_env.from_string(source)
 
 
 # What the editors' check fills in: a sample contact and appointment.
@@ -234,12 +227,17 @@ SAMPLE_DATA: dict[str, str] = {
 
 
 def check_template(
-    source: str, allowed: Iterable[str] | None = None, sample: dict[str, str] | None = SAMPLE_DATA
+    source: str,
+    allowed: Iterable[str] | None = None,
+    sample: dict[str, str] | None = SAMPLE_DATA,
+    *,
+    email_body: bool = False,
 ) -> list[str]:
     """Problems staff must fix before saving: bad syntax, unknown merge fields, or a render that
     fails or runs past the limits with `sample` data (empty if fine).
 
     `allowed` narrows the merge fields (a campaign has no appointment to fill in); default: all.
+    `email_body`: also split it into blocks, so an unknown or malformed block line is reported.
     """
     if len(source) > MAX_SOURCE:
         return [f"The template is too long (more than {MAX_SOURCE:,} characters)."]
@@ -255,11 +253,19 @@ def check_template(
         names = ", ".join(f"{{{{ {name} }}}}" for name in unknown)
         return [f"Unknown merge field {names}. Use one of the fields listed beside the editor."]
     if sample is not None:
+        data = {name: sample.get(name, "") for name in known}
         try:
-            render_text(source, {name: sample.get(name, "") for name in known})
-        except TemplateProblem as exc:
+            render_text(source, data)
+            if email_body:
+                render_blocks(source, {**data, "book_now_url": sample.get("book_now_url", "")})
+        except (TemplateProblem, BlockProblem) as exc:
             return [str(exc)]
     return []
+
+
+def check_email_body(source: str, allowed: Iterable[str] | None = None) -> list[str]:
+    """check_template for an e-mail body: its block lines are checked too."""
+    return check_template(source, allowed, email_body=True)
 
 
 def _template_line(exc: BaseException) -> int | None:
@@ -291,13 +297,22 @@ def render_text(source: str, data: dict[str, Any]) -> str:
     Any failure (syntax, a merge field it cannot fill, an error while rendering, a limit) is a
     TemplateProblem naming the line, so one bad template fails its own messages and nothing else.
     """
+    return _render(_compiled, source, data)
+
+
+def render_blocks(source: str, data: dict[str, Any]) -> list[Block]:
+    """Render an e-mail body and split it into blocks; a bad block line raises BlockProblem."""
+    return parse_blocks(_render(_compiled_marked, source, data), data.get("book_now_url"))
+
+
+def _render(compiled: Any, source: str, data: dict[str, Any]) -> str:
     token = _budget.set(_Budget())
     try:
         if len(source) > MAX_SOURCE:
             raise TemplateProblem(f"The template is too long (more than {MAX_SOURCE:,} characters).")
         parts: list[str] = []
         size = 0
-        for chunk in _compiled(source).generate(**data):
+        for chunk in compiled(source).generate(**data):
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise TemplateProblem(
@@ -350,21 +365,21 @@ def render_email(
     sender_name: str,
     footer: list[str],
     unsubscribe_url: str | None,
+    design: EmailDesign | None = None,
+    base_url: str = "",
 ) -> RenderedEmail:
-    """Render subject and body, adding the sender identification and the unsubscribe link."""
+    """Render subject and body, adding the sender identification and the unsubscribe link; the HTML
+    part is the clinic's design (`base_url` makes its logo address absolute)."""
     subject = " ".join(render_text(subject_source, data).split())
-    body = render_text(body_source, data)
+    blocks = render_blocks(body_source, data)
+    body = blocks_text(blocks)
     text_footer = [line for line in footer if line]
     if unsubscribe_url:
         text_footer.append(f"Unsubscribe from e-mails from {sender_name}: {unsubscribe_url}")
     text = body + ("\n\n--\n" + "\n".join(text_footer) if text_footer else "") + "\n"
-    html = _HTML_LAYOUT.render(
-        subject=subject,
-        body=text_to_html(body),
-        footer=[line for line in footer if line],
-        unsubscribe_url=unsubscribe_url,
-        sender_name=sender_name,
-    )
+    html = designed_html(design or EmailDesign(clinic_name=sender_name), base_url, subject=subject,
+                         blocks=blocks, footer=[line for line in footer if line],
+                         unsubscribe_url=unsubscribe_url, sender_name=sender_name)
     return RenderedEmail(subject=subject, text=text, html=html)
 
 
