@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from oncord.bookings.settings import SETTINGS_ID, clinic_name
 from oncord.clinic_profile import LOGO_PATH
+from oncord.clock import Clock
 from oncord.models import ClinicLogo, ClinicSettings
 
 DEFAULT_BRAND_COLOUR = "#1d5c7a"
@@ -109,3 +110,13 @@ def brand_colour_of(session: Session) -> str | None:
     """The stored brand colour, or None when the default is used."""
     row = session.get(ClinicSettings, SETTINGS_ID)
     return row.brand_colour if row is not None else None
+
+
+def store_brand_colour(session: Session, colour: str | None, *, clock: Clock) -> None:
+    """Store a checked brand colour, or None for the default (the caller commits)."""
+    row = session.get(ClinicSettings, SETTINGS_ID)
+    if row is None:
+        row = ClinicSettings(id=SETTINGS_ID)
+        session.add(row)
+    row.brand_colour = colour
+    row.updated_at = clock.now()
