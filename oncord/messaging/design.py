@@ -118,5 +118,5 @@ def store_brand_colour(session: Session, colour: str | None, *, clock: Clock) ->
     if row is None:
         row = ClinicSettings(id=SETTINGS_ID)
         session.add(row)
-    row.brand_colour = colour
+    row.brand_colour = colour or None  # an empty field (Optional stops the check) is the default
     row.updated_at = clock.now()
