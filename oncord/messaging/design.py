@@ -106,12 +106,6 @@ def load_design(session: Session) -> EmailDesign:
     )
 
 
-def brand_colour_of(session: Session) -> str | None:
-    """The stored brand colour, or None when the default is used."""
-    row = session.get(ClinicSettings, SETTINGS_ID)
-    return row.brand_colour if row is not None else None
-
-
 def store_brand_colour(session: Session, colour: str | None, *, clock: Clock) -> None:
     """Store a checked brand colour, or None for the default (the caller commits)."""
     row = session.get(ClinicSettings, SETTINGS_ID)
