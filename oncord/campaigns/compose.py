@@ -28,6 +28,7 @@ from oncord.messaging.sms import mobile_number
 from oncord.messaging.sms_segments import SegmentCount, count_segments
 from oncord.messaging.templates import (
     MERGE_FIELDS,
+    check_email_body,
     check_template,
     merge_data,
     render_text,
@@ -62,6 +63,11 @@ def template_problems(source: str) -> list[str]:
     return check_template(source, CAMPAIGN_MERGE_FIELDS)
 
 
+def email_body_problems(source: str) -> list[str]:
+    """Problems with a campaign's e-mail body: a template's, and its block lines'."""
+    return check_email_body(source, CAMPAIGN_MERGE_FIELDS)
+
+
 def content_problems(content: Content) -> list[str]:
     """What stops the campaign being sent: its channel's templates checked against the sample."""
     if content.channel == "email":
@@ -69,7 +75,9 @@ def content_problems(content: Content) -> list[str]:
             ("Subject", content.email_subject), ("E-mail", content.email_body))
     else:
         parts = (("SMS", content.sms_body),)
-    return [f"{label}: {problem}" for label, source in parts for problem in template_problems(source)[:1]]
+    checks = {"E-mail": email_body_problems}
+    return [f"{label}: {problem}" for label, source in parts
+            for problem in checks.get(label, template_problems)(source)[:1]]
 
 
 def merge_for(contact: Contact, profile: MessagingProfile) -> dict[str, str]:
@@ -119,6 +127,8 @@ class Preview:
     would_send: bool
     subject: str | None = None
     text: str | None = None
+    # The e-mail's HTML part, exactly as it would be sent.
+    html: str | None = None
     from_line: str | None = None
     segments: SegmentCount | None = None
     problem: str | None = None
@@ -190,6 +200,7 @@ def preview(
         would,
         subject=rendered.subject,
         text=rendered.body,
+        html=rendered.html,
         from_line=from_line,
         segments=count_segments(rendered.body) if content.channel == "sms" else None,
     )

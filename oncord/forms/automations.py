@@ -22,6 +22,7 @@ from oncord.automations.triggers import TRIGGERS, Option, TriggerDef, trigger_de
 from oncord.forms import choices
 from oncord.forms.fields import MultiCheckboxField, valid_ids, valid_template
 from oncord.messaging.quiet_hours import CHANNELS, DEFAULTS, format_hhmm, parse_hhmm
+from oncord.messaging.templates import check_email_body
 from oncord.models import Automation, Trigger
 
 TRIGGER_CHOICES = [(key, entry.choice) for key, entry in TRIGGERS.items()]
@@ -88,7 +89,7 @@ class AutomationForm(FlaskForm):
     email_subject = StringField("Subject", default=_FIRST.email_subject,
                                 validators=[Length(max=300), valid_template("Subject")])
     email_body = TextAreaField("E-mail", default=_FIRST.email_body,
-                               validators=[Length(max=20_000), valid_template("E-mail")],
+                               validators=[Length(max=20_000), valid_template("E-mail", check_email_body)],
                                render_kw={"rows": 10})
     send_sms = BooleanField("Send an SMS")
     sms_body = TextAreaField("SMS", default=_FIRST.sms_body,

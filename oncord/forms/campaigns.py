@@ -30,7 +30,7 @@ from oncord.campaigns.audience import (
     ContactConditions,
     Period,
 )
-from oncord.campaigns.compose import template_problems
+from oncord.campaigns.compose import email_body_problems, template_problems
 from oncord.campaigns.lifecycle import CampaignData
 from oncord.forms import choices
 from oncord.forms.fields import MultiCheckboxField, calendar_date, valid_ids, valid_template
@@ -172,7 +172,7 @@ class CampaignForm(FlaskForm):
         "E-mail",
         default=DEFAULT_EMAIL,
         render_kw={"rows": 12},
-        validators=[Length(max=20_000), valid_template("E-mail", template_problems)],
+        validators=[Length(max=20_000), valid_template("E-mail", email_body_problems)],
     )
     sms_body = TextAreaField(
         "SMS",

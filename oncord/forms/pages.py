@@ -50,6 +50,7 @@ from oncord.clinic_profile import (
     read_logo,
 )
 from oncord.forms import choices
+from oncord.messaging.design import DEFAULT_BRAND_COLOUR, InvalidBrandColour, check_brand_colour
 
 
 def _domain_check(check: Any) -> Any:
@@ -255,6 +256,9 @@ class OnlineBookingsForm(FlaskForm):
                                          "placeholder": "https://www.your-clinic.com.au/privacy"})
     logo = FileField("Logo", render_kw={"accept": "image/png,image/jpeg,image/webp"})
     remove_logo = BooleanField("Remove the logo")
+    brand_colour = StringField("Brand colour for e-mails", validators=[Optional(), Length(max=20)],
+                               render_kw={"spellcheck": "false", "autocomplete": "off",
+                                          "placeholder": DEFAULT_BRAND_COLOUR})
     parsed_url: BookingsUrl | None = None
     new_logo: Logo | None = None
 
@@ -283,6 +287,13 @@ class OnlineBookingsForm(FlaskForm):
             finally:
                 upload.close()  # a big upload is spooled to a temporary file: release it now
             self.new_logo = _detail_check(lambda: read_logo(data))
+
+    def validate_brand_colour(self, field: Any) -> None:
+        """A #rrggbb colour, or empty for the default."""
+        try:
+            field.data = check_brand_colour(field.data)
+        except InvalidBrandColour as exc:
+            raise ValidationError(str(exc)) from exc
 
     def validate_bookings_url(self, field: Any) -> None:
         """An https address on a Cliniko bookings host."""

@@ -205,7 +205,7 @@ def build_email(
     feedback = feedback_links(base_url, secret_key, contact.id, reference, test=test)
     rendered = render_email(subject_source, body_source, {**data, "feedback_links": feedback.text},
                             sender_name=profile.sender_name, footer=profile.footer, unsubscribe_url=link,
-                            blocks=[(feedback.text, feedback.html)])
+                            design=profile.design, base_url=base_url, swaps=[(feedback.text, feedback.html)])
     email = OutgoingEmail(
         to_address=address,
         to_name=clean_display_name(contact.full_name) if (contact.first_name or contact.last_name) else None,

@@ -15,6 +15,7 @@ from oncord.config import Settings
 from oncord.db import Database
 from oncord.integration import active_connection
 from oncord.messaging import quiet_hours
+from oncord.messaging.design import EmailDesign, load_design
 from oncord.messaging.email import EmailSender, OutboxEmailSender, SmtpSender
 from oncord.messaging.errors import NotConfigured
 from oncord.messaging.frequency import FrequencyCap
@@ -42,6 +43,8 @@ class MessagingProfile:
     quiet_hours: dict[str, QuietHours] = field(default_factory=dict)
     # Marketing messages per contact per window (None: no cap, the default).
     frequency_cap: FrequencyCap | None = None
+    # The logo, name and brand colour every e-mail of the batch is designed with.
+    design: EmailDesign = EmailDesign()
 
     @property
     def email_ready(self) -> bool:
@@ -90,6 +93,7 @@ def load_profile(session: Session, settings: Settings) -> MessagingProfile:
         default_time_zone=account_time_zone(connection, settings),
         quiet_hours=quiet,
         frequency_cap=FrequencyCap.of(row.frequency_cap_messages, row.frequency_cap_days) if row else None,
+        design=load_design(session),
     )
 
 

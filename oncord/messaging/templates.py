@@ -1,8 +1,10 @@
 """Merge-field templates: staff text with {{ first_name }} etc., rendered in Jinja2's sandbox.
 
-Staff write plain text. The text part, the SMS and the subject are rendered without escaping;
-the HTML part escapes the rendered text (merge values included) and wraps it in a layout that
-Jinja renders with autoescaping, so a contact called "<b>Bo</b>" stays text everywhere.
+Staff write plain text. The text part, the SMS and the subject are rendered without escaping.
+An e-mail body is also split into blocks (text, Book Now button, image, divider:
+oncord.messaging.blocks) and its HTML part is the clinic's designed layout
+(oncord.messaging.email_layout), which escapes every piece of text and every merge value, so a
+contact called "<b>Bo</b>" stays text everywhere.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from jinja2.visitor import NodeTransformer
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from oncord.messaging.blocks import Block, BlockProblem, blocks_text, mark, parse_blocks
+from oncord.messaging.design import EmailDesign
+from oncord.messaging.email_layout import designed_html
 from oncord.messaging.errors import MessageProblem
 from oncord.timezones import clock_time, zone_suffix
 
@@ -192,32 +197,19 @@ def _wrap_filter(function: Any) -> Any:
 
 
 _text_env = _BoundedEnvironment(autoescape=False)
-_html_env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+# An e-mail body: the same, but every merge value is marked so it can never start a block.
+_marked_env = _BoundedEnvironment(autoescape=False, finalize=mark)
 
-_HTML_LAYOUT = _html_env.from_string(
-    """<!doctype html>
-<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{{ subject }}</title></head>
-<body style="margin:0;padding:24px;background:#f6f7f9;font-family:Arial,Helvetica,sans-serif;color:#1f2933">
-<div style="max-width:560px;margin:0 auto;background:#ffffff;padding:24px;border-radius:6px;line-height:1.5">
-{{ body }}
-</div>
-<div style="max-width:560px;margin:16px auto 0;font-size:12px;color:#616e7c;line-height:1.5">
-{% for line in footer %}<p style="margin:0 0 6px">{{ line }}</p>{% endfor %}
-{% if unsubscribe_url %}<p style="margin:0">
-<a href="{{ unsubscribe_url }}" style="color:#616e7c">Unsubscribe</a> from e-mails from {{ sender_name }}.
-</p>{% endif %}
-</div>
-</body></html>
-"""
-)
-
-_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 
 
 @lru_cache(maxsize=512)
 def _compiled(source: str) -> Any:
     return _text_env.from_string(source)
+
+
+@lru_cache(maxsize=512)
+def _compiled_marked(source: str) -> Any:
+    return _marked_env.from_string(source)
 
 
 # What the editors' check fills in: a sample contact and appointment.
@@ -236,12 +228,17 @@ SAMPLE_DATA: dict[str, str] = {
 
 
 def check_template(
-    source: str, allowed: Iterable[str] | None = None, sample: dict[str, str] | None = SAMPLE_DATA
+    source: str,
+    allowed: Iterable[str] | None = None,
+    sample: dict[str, str] | None = SAMPLE_DATA,
+    *,
+    email_body: bool = False,
 ) -> list[str]:
     """Problems staff must fix before saving: bad syntax, unknown merge fields, or a render that
     fails or runs past the limits with `sample` data (empty if fine).
 
     `allowed` narrows the merge fields (a campaign has no appointment to fill in); default: all.
+    `email_body`: also split it into blocks, so an unknown or malformed block line is reported.
     """
     if len(source) > MAX_SOURCE:
         return [f"The template is too long (more than {MAX_SOURCE:,} characters)."]
@@ -257,11 +254,19 @@ def check_template(
         names = ", ".join(f"{{{{ {name} }}}}" for name in unknown)
         return [f"Unknown merge field {names}. Use one of the fields listed beside the editor."]
     if sample is not None:
+        data = {name: sample.get(name, "") for name in known}
         try:
-            render_text(source, {name: sample.get(name, "") for name in known})
-        except TemplateProblem as exc:
+            render_text(source, data)
+            if email_body:
+                render_blocks(source, {**data, "book_now_url": sample.get("book_now_url", "")})
+        except (TemplateProblem, BlockProblem) as exc:
             return [str(exc)]
     return []
+
+
+def check_email_body(source: str, allowed: Iterable[str] | None = None) -> list[str]:
+    """check_template for an e-mail body: its block lines are checked too."""
+    return check_template(source, allowed, email_body=True)
 
 
 def _template_line(exc: BaseException) -> int | None:
@@ -293,13 +298,22 @@ def render_text(source: str, data: dict[str, Any]) -> str:
     Any failure (syntax, a merge field it cannot fill, an error while rendering, a limit) is a
     TemplateProblem naming the line, so one bad template fails its own messages and nothing else.
     """
+    return _render(_compiled, source, data)
+
+
+def render_blocks(source: str, data: dict[str, Any]) -> list[Block]:
+    """Render an e-mail body and split it into blocks; a bad block line raises BlockProblem."""
+    return parse_blocks(_render(_compiled_marked, source, data), data.get("book_now_url"))
+
+
+def _render(compiled: Any, source: str, data: dict[str, Any]) -> str:
     token = _budget.set(_Budget())
     try:
         if len(source) > MAX_SOURCE:
             raise TemplateProblem(f"The template is too long (more than {MAX_SOURCE:,} characters).")
         parts: list[str] = []
         size = 0
-        for chunk in _compiled(source).generate(**data):
+        for chunk in compiled(source).generate(**data):
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise TemplateProblem(
@@ -325,26 +339,6 @@ def render_text(source: str, data: dict[str, Any]) -> str:
         _budget.reset(token)
 
 
-def _linked(text: str) -> str:
-    return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', str(escape(text)))
-
-
-def text_to_html(text: str, blocks: Iterable[tuple[str, Markup]] = ()) -> Markup:
-    """Escape plain text and turn paragraphs, line breaks and links into HTML.
-
-    Each (text, html) block replaces that one-line text where it appears (a merge field, such as
-    the feedback links, that reads as a link in the text part and as buttons in the HTML part).
-    """
-    paragraphs = []
-    swaps = [(_linked(plain), str(html)) for plain, html in blocks if plain and "\n" not in plain]
-    for block in re.split(r"\n\s*\n", text.strip()):
-        linked = _linked(block)
-        for plain, html in swaps:
-            linked = linked.replace(plain, html)
-        paragraphs.append("<p style=\"margin:0 0 12px\">" + linked.replace("\n", "<br>\n") + "</p>")
-    return Markup("\n".join(paragraphs))
-
-
 @dataclass(frozen=True)
 class RenderedEmail:
     """An e-mail's subject, text part and HTML part."""
@@ -362,23 +356,24 @@ def render_email(
     sender_name: str,
     footer: list[str],
     unsubscribe_url: str | None,
-    blocks: Iterable[tuple[str, Markup]] = (),
+    design: EmailDesign | None = None,
+    base_url: str = "",
+    swaps: Iterable[tuple[str, Markup]] = (),
 ) -> RenderedEmail:
-    """Render subject and body, adding the sender identification and the unsubscribe link
-    (`blocks`: see text_to_html)."""
+    """Render subject and body, adding the sender identification and the unsubscribe link; the HTML
+    part is the clinic's design (`base_url` makes its logo address absolute; each `swaps` pair
+    replaces that one-line text with its HTML, e.g. the feedback links' buttons)."""
     subject = " ".join(render_text(subject_source, data).split())
-    body = render_text(body_source, data)
+    blocks = render_blocks(body_source, data)
+    body = blocks_text(blocks)
     text_footer = [line for line in footer if line]
     if unsubscribe_url:
         text_footer.append(f"Unsubscribe from e-mails from {sender_name}: {unsubscribe_url}")
     text = body + ("\n\n--\n" + "\n".join(text_footer) if text_footer else "") + "\n"
-    html = _HTML_LAYOUT.render(
-        subject=subject,
-        body=text_to_html(body, blocks),
-        footer=[line for line in footer if line],
-        unsubscribe_url=unsubscribe_url,
-        sender_name=sender_name,
-    )
+    html = designed_html(design or EmailDesign(clinic_name=sender_name), base_url, subject=subject,
+                         blocks=blocks, footer=[line for line in footer if line],
+                         unsubscribe_url=unsubscribe_url, sender_name=sender_name,
+                         swaps=swaps)
     return RenderedEmail(subject=subject, text=text, html=html)
 
 

@@ -45,6 +45,8 @@ class ClinicSettings(Base):
     address: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(40))
     privacy_url: Mapped[str | None] = mapped_column(String(500))
+    # The colour of designed e-mails' buttons and accents, #rrggbb (oncord.messaging.design); None: default.
+    brand_colour: Mapped[str | None] = mapped_column(String(7))
     updated_at: Mapped[datetime]
 
 

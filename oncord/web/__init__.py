@@ -12,6 +12,7 @@ from oncord.web import (
     clinic,
     contacts,
     dashboard,
+    email_preview,
     errors,
     exports,
     feedback,
@@ -54,5 +55,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(online_bookings.bp)
     app.register_blueprint(clinic.bp)
+    app.register_blueprint(email_preview.bp)
     # Last, and only /<slug>: every other route wins over it, and its slugs avoid their prefixes.
     app.register_blueprint(public.bp)

@@ -18,8 +18,9 @@ from oncord.automations.reasons import reason_text
 from oncord.context import clock, settings
 from oncord.db import get_database, get_session
 from oncord.forms.automations import MAX_SMS_TEMPLATE, AutomationForm, ToggleForm
+from oncord.messaging.blocks import BLOCK_SYNTAX
 from oncord.messaging.profile import load_profile, sms_backend
-from oncord.messaging.templates import MERGE_FIELDS, check_template
+from oncord.messaging.templates import MERGE_FIELDS, check_email_body, check_template
 from oncord.models import AppointmentType, Automation, Contact, Practitioner, SendState
 from oncord.web.auth import require_login
 from oncord.web.htmx import redirect_to, render_fragment, render_page, wants_fragment
@@ -108,7 +109,7 @@ def _enable_problem(automation: Automation) -> str | None:
     if automation.send_sms:
         parts.append(("SMS", automation.sms_body))
     for label, source in parts:
-        problems = check_template(source or "")
+        problems = (check_email_body if label == "E-mail" else check_template)(source or "")
         if problems:
             return f"It stays off: {label}: {problems[0]} Edit the automation to fix it."
     return None
@@ -136,6 +137,7 @@ def _editor(form: AutomationForm, automation: Automation | None, *, status: int 
     return render_page(
         "automations/edit.html", "automations/_form.html", status=status,
         form=form, automation=automation, merge_fields=MERGE_FIELDS, email_ready=profile.email_ready,
+        block_syntax=BLOCK_SYNTAX,
         sms_ready=bool(sms_backend(settings())), max_sms=MAX_SMS_TEMPLATE,
     )
 

@@ -50,6 +50,7 @@ from oncord.context import clock, settings
 from oncord.db import get_database, get_session
 from oncord.forms.campaigns import MAX_CONDITIONS, CampaignForm, ScheduleForm
 from oncord.jobs.enqueue import drop_job, enqueue_round
+from oncord.messaging.blocks import BLOCK_SYNTAX
 from oncord.messaging.frequency import capped_count
 from oncord.messaging.profile import load_profile, sms_backend
 from oncord.models import (
@@ -200,6 +201,7 @@ def _editor(form: CampaignForm, campaign: Campaign | None, *, status: int = 200)
         form=form,
         campaign=campaign,
         merge_fields=CAMPAIGN_MERGE_FIELDS,
+        block_syntax=BLOCK_SYNTAX,
         profile=profile,
         sms_ready=bool(sms_backend(settings())),
         periods=PERIODS,

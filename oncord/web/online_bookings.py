@@ -17,6 +17,7 @@ from oncord.context import clock, settings
 from oncord.db import get_session
 from oncord.forms.pages import OnlineBookingsForm
 from oncord.integration import active_connection
+from oncord.messaging.design import store_brand_colour
 from oncord.web.auth import require_admin
 from oncord.web.htmx import redirect_to, render_page
 from oncord.web.public import page_cache
@@ -49,7 +50,7 @@ def index() -> Response:
     db = get_session()
     row = clinic_settings(db)
     stored = {"clinic_name": row.clinic_name, "bookings_url": row.bookings_url, "address": row.address,
-              "phone": row.phone, "privacy_url": row.privacy_url}
+              "phone": row.phone, "privacy_url": row.privacy_url, "brand_colour": row.brand_colour}
     form = OnlineBookingsForm(data={name: value or "" for name, value in stored.items()},
                               region=settings().sms_default_region)
     return render_page("online_bookings/page.html", "online_bookings/_form.html", **_context(db, form))
@@ -66,6 +67,7 @@ def save() -> Response:
     update_clinic_settings(db, clinic_name=form.clinic_name.data, bookings_url=form.parsed_url, clock=clock())
     update_clinic_details(db, address=form.address.data, phone=form.phone.data,
                           privacy_url=form.privacy_url.data, clock=clock())
+    store_brand_colour(db, form.brand_colour.data, clock=clock())
     if form.new_logo is not None:
         store_logo(db, form.new_logo, clock=clock())
     elif form.remove_logo.data:

@@ -53,7 +53,7 @@ def test_text_is_not_escaped_but_html_is() -> None:
         unsubscribe_url="https://x.example/u/abc",
     )
     assert "&lt;b&gt;Bo&lt;/b&gt; &amp; Co" in email.html and "<b>Bo</b>" not in email.html
-    assert '<a href="https://sunnyside.au1.cliniko.com/bookings">' in email.html
+    assert '<a href="https://sunnyside.au1.cliniko.com/bookings" style=' in email.html
     assert email.subject == "For <b>Bo</b> & Co"
     assert email.text.endswith(
         "12 Beach Rd\nUnsubscribe from e-mails from Sunnyside: https://x.example/u/abc\n"

@@ -51,3 +51,23 @@ def test_clearing_the_address(admin_client, db_session) -> None:
     post(admin_client, "/settings/online-bookings/", {"bookings_url": ""})
     db_session.expire_all()
     assert clinic_settings(db_session).bookings_url is None
+
+
+def test_admin_sets_the_brand_colour_and_a_bad_one_is_refused(admin_client, db_session) -> None:
+    """A #rrggbb colour (or #rgb, any case) is stored in lower-case six digits; anything else comes
+    back on the form with how to write it; empty means the default."""
+    for typed, reason in [("red", "six hex digits"), ("#12345g", "six hex digits"),
+                          ("#1234567", "six hex digits"), ("<b>#fff</b>", "six hex digits")]:
+        response = post(admin_client, "/settings/online-bookings/", {"brand_colour": typed}, htmx=True)
+        assert response.status_code == 422 and reason in response.get_data(as_text=True)
+    assert clinic_settings(db_session).brand_colour is None
+    assert post(admin_client, "/settings/online-bookings/", {"brand_colour": " #1D5C7A "}).status_code == 303
+    db_session.expire_all()
+    assert clinic_settings(db_session).brand_colour == "#1d5c7a"
+    assert 'value="#1d5c7a"' in admin_client.get("/settings/online-bookings/").get_data(as_text=True)
+    assert post(admin_client, "/settings/online-bookings/", {"brand_colour": "#abc"}).status_code == 303
+    db_session.expire_all()
+    assert clinic_settings(db_session).brand_colour == "#aabbcc"
+    post(admin_client, "/settings/online-bookings/", {"brand_colour": ""})
+    db_session.expire_all()
+    assert clinic_settings(db_session).brand_colour is None
