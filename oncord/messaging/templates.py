@@ -201,7 +201,6 @@ _text_env = _BoundedEnvironment(autoescape=False)
 _marked_env = _BoundedEnvironment(autoescape=False, finalize=mark)
 
 
-
 @lru_cache(maxsize=512)
 def _compiled(source: str) -> Any:
     return _text_env.from_string(source)
