@@ -77,6 +77,12 @@ def _subscriber(session, clock, first_name: str, **fields):
                         **fields)
 
 
+def _opens_bookings(app, href: str) -> bool:
+    """The button is the message's tracked link, and following it lands on the clinic's bookings page."""
+    answer = app.test_client().get(href.removeprefix(PUBLIC_URL))
+    return answer.status_code in (302, 303) and answer.headers["Location"].startswith(BOOKINGS + "?")
+
+
 def test_designed_email_over_smtp_has_logo_blocks_button_and_a_faithful_text_part(
     messaging_app, db_session, clock, smtp_sink, start_campaign, work_queue
 ) -> None:
@@ -99,7 +105,7 @@ def test_designed_email_over_smtp_has_logo_blocks_button_and_a_faithful_text_par
     served = messaging_app.test_client().get(logo.removeprefix(PUBLIC_URL))
     assert served.status_code == 200 and served.mimetype == "image/png"
     (button,) = [attrs for attrs, text in tags.links if text == "Book your session"]
-    assert button["href"] == BOOKINGS
+    assert _opens_bookings(messaging_app, button["href"])
     # Yellow takes dark text: the button stays readable whatever colour the clinic picks.
     assert "background:#ffcc00" in button["style"] and "color:#111827" in button["style"]
     pool = next(i for i in tags.images if i["src"] == "https://cdn.sunnyside.example/pool.jpg")
@@ -108,9 +114,9 @@ def test_designed_email_over_smtp_has_logo_blocks_button_and_a_faithful_text_par
     assert "[button" not in html and "[image" not in html and "\n---\n" not in html
     assert "Our hydrotherapy pool reopens on Monday." in html and "Hi Ada," in html
 
-    text = message.text().replace("\r\n", "\n")
+    text = message.text().replace("\r\n", "\n").replace(button["href"], "LINK")
     assert text.startswith("Hi Ada,\n\nOur hydrotherapy pool reopens on Monday.\n\n"
-                           f"Book your session: {BOOKINGS}\n\n" + "-" * 40 + "\n\n"
+                           "Book your session: LINK\n\n" + "-" * 40 + "\n\n"
                            "The new hydrotherapy pool\n\nSee you soon.\n\n--\nSunnyside Physio\n")
     assert "[button" not in text and "[image" not in text
 
@@ -135,12 +141,14 @@ def test_hostile_merge_values_stay_text_and_never_become_blocks(
     assert "<b>Bo</b>" not in html and "&lt;b&gt;Bo&lt;/b&gt;" in html
     assert not any("evil.example" in i["src"] for i in _tags(html).images)
     assert "[image: " in html  # the name is text (its address linked, as any address in text is)
-    (button,) = [text for attrs, text in _tags(html).links if attrs.get("href") == BOOKINGS]
+    ((href, button),) = [(attrs["href"], text) for attrs, text in _tags(html).links
+                         if attrs.get("href", "").startswith(f"{PUBLIC_URL}/b/")]
     assert button == "Book, <b>Bo</b>"  # the parser unescapes: the label arrived escaped
+    assert _opens_bookings(messaging_app, href)
     assert "<title>Hi &lt;b&gt;Bo&lt;/b&gt;</title>" in html
-    text = message.text().replace("\r\n", "\n")
+    text = message.text().replace("\r\n", "\n").replace(href, "LINK")
     assert text.startswith("<b>Bo</b>\n[image: https://evil.example/x.png | x]\n\n"
-                           f"Book, <b>Bo</b>: {BOOKINGS}\n\n<b>Bo</b> ---")
+                           "Book, <b>Bo</b>: LINK\n\n<b>Bo</b> ---")
 
 
 def test_a_bad_block_line_fails_only_that_message(
@@ -178,7 +186,8 @@ def test_the_preview_frames_show_exactly_the_html_that_is_sent(
     messaging_app, staff, db_session, clock, smtp_sink, start_campaign, work_queue
 ) -> None:
     """The editor's desktop and phone previews load the same HTML the contact then receives (only the
-    unsubscribe token differs: a preview belongs to no campaign yet)."""
+    unsubscribe token and the Book Now link differ: a preview belongs to no message yet, so it links
+    straight to the bookings page where the message has its tracked link)."""
     _design(db_session, clock)
     _subscriber(db_session, clock, "Ada")
     db_session.commit()
@@ -202,7 +211,8 @@ def test_the_preview_frames_show_exactly_the_html_that_is_sent(
     (message,) = smtp_sink.received
 
     def unsubscribe_token(html: str) -> str:
-        return re.sub(r"/u/[A-Za-z0-9_.\-]+", "/u/TOKEN", html)
+        html = re.sub(re.escape(PUBLIC_URL) + r"/b/[A-Za-z0-9_\-]+", "BOOK-NOW", html)
+        return re.sub(r"/u/[A-Za-z0-9_.\-]+", "/u/TOKEN", html.replace(BOOKINGS, "BOOK-NOW"))
 
     sent = message.html().replace("\r\n", "\n")  # SMTP carries CRLF line ends
     assert unsubscribe_token(page.get_data(as_text=True)) == unsubscribe_token(sent)

@@ -23,7 +23,7 @@ def test_the_text_is_one_link_and_the_html_ten_buttons_with_one_token() -> None:
     ]
     email = render_email("Hi", "How did we do?\n\n{{ feedback_links }}", {"feedback_links": links.text},
                          sender_name="Clinic", footer=[], unsubscribe_url=None,
-                         blocks=[(links.text, links.html)])
+                         swaps=[(links.text, links.html)])
     assert links.text in email.text
     assert email.html.count("/f/") == 11 and links.html in email.html
 
