@@ -39,12 +39,20 @@ OWN = "https://sunnyside.au1.cliniko.com/bookings"
     ("https://sunnyside.au1.cliniko.com/bookings?colour=red",
      "The address has the parameter 'colour', which Cliniko's booking page does not use. "
      "Only business_id, practitioner_id, appointment_type_id are allowed."),
+    ("https://sunnyside.au1.cliniko.com/bookings#a/b",
+     "The part after # may only hold letters, digits, - and _ (e.g. #service)."),
     ("https://" + "a" * MAX_URL_LENGTH, "That address is far too long to be a Cliniko bookings address."),
 ])
 def test_each_refusal_reads_exactly_so(text: str, message: str) -> None:
     with pytest.raises(InvalidBookingsUrl) as refused:
         parse_bookings_url(text)
     assert str(refused.value) == message
+
+
+def test_an_embed_address_with_a_fragment_is_refused_so() -> None:
+    with pytest.raises(InvalidBookingsUrl) as refused:
+        parse_bookings_url(OWN + "?embedded=true#x", purpose="embed")
+    assert str(refused.value) == "The embed address has a # part, which Cliniko's embed code never has."
 
 
 def test_the_length_limit_is_inclusive() -> None:
@@ -63,8 +71,13 @@ def test_a_link_may_carry_a_fragment_by_default() -> None:
 def test_another_accounts_address_names_the_clinics_own_hosts() -> None:
     accounts = frozenset({("sunnyside", "au1"), ("sunnyside", "uk2")})
     assert describe_accounts(accounts) == "sunnyside.au1.cliniko.com or sunnyside.uk2.cliniko.com"
-    with pytest.raises(InvalidBookingsUrl, match="your clinic books at sunnyside.au1.cliniko.com or "):
+    with pytest.raises(InvalidBookingsUrl) as refused:
         parse_bookings_url("https://other.au2.cliniko.com/bookings", allowed_accounts=accounts)
+    assert str(refused.value) == (
+        "This points at other.au2.cliniko.com, but your clinic books at sunnyside.au1.cliniko.com or "
+        "sunnyside.uk2.cliniko.com. Copy the code from your own Cliniko account (or ask an admin to "
+        "change the bookings address in Settings → Online bookings)."
+    )
 
 
 def test_the_clinic_name_falls_back_to_the_cliniko_account(db_session, clock) -> None:
