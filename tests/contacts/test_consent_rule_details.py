@@ -15,7 +15,7 @@ from oncord.contacts.consent import (
     refusal,
     set_marketing_status,
 )
-from oncord.models import ConsentChange, MarketingStatus
+from oncord.models import ActivityEvent, ConsentChange, MarketingStatus
 from oncord.sync.patient_fields import columns_refused
 from tests.factories import make_contact, make_user, staff_actor
 
@@ -114,3 +114,20 @@ def test_a_422_names_body_keys_that_map_back_to_columns() -> None:
     columns = {"phone", "email", "email_marketing_status", "city"}
     assert columns_refused(errors, columns) == {"phone", "email", "email_marketing_status"}
     assert columns_refused({"phone": ["x"]}, {"phone"}) == set()
+
+
+def test_the_feed_entry_says_what_changed_and_who_changed_it(db_session, clock) -> None:
+    contact = make_contact(db_session, clock, email_marketing_status="pending")
+    set_marketing_status(db_session, contact, "email", "subscribed", actor=staff_actor("desk@clinic.example"),
+                         now=clock.now(), evidence="verbal, 3 Dec")
+    set_marketing_status(db_session, contact, "email", "unsubscribed", actor=UNSUBSCRIBE_LINK,
+                         now=clock.now())
+    db_session.flush()
+    events = db_session.scalars(select(ActivityEvent).where(ActivityEvent.contact_id == contact.id)
+                                .order_by(ActivityEvent.id)).all()
+    assert [(e.kind, e.details) for e in events] == [
+        ("consent_changed", {"channel": "email", "old": "pending", "new": "subscribed",
+                             "source": "staff_edit", "actor": "desk@clinic.example"}),
+        ("consent_changed", {"channel": "email", "old": "subscribed", "new": "unsubscribed",
+                             "source": "unsubscribe_link"}),
+    ]
