@@ -14,6 +14,8 @@ class SecretUnreadable(RuntimeError):
 
 
 def _derive_key(secret_key: str) -> bytes:
+    # No salt: the key must be derivable again from SECRET_KEY alone, and the info label is
+    # fixed, so a key stored by an earlier release still opens.
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"oncord-secrets-at-rest")
     return base64.urlsafe_b64encode(hkdf.derive(secret_key.encode()))
 
@@ -21,7 +23,7 @@ def _derive_key(secret_key: str) -> bytes:
 class SecretBox:
     """Encrypts and decrypts small secrets with Fernet (AES-128-CBC + HMAC)."""
 
-    def __init__(self, *, encryption_key: str = "", secret_key: str = "") -> None:
+    def __init__(self, *, encryption_key: str = "", secret_key: str) -> None:
         key = encryption_key.encode() if encryption_key else _derive_key(secret_key)
         self._fernet = Fernet(key)
 

@@ -175,7 +175,7 @@ def parse_bookings_url(
     if parts.path not in ("/bookings", "/bookings/"):
         raise InvalidBookingsUrl(f"The address must end in /bookings (it has {parts.path or 'no path'}). "
                                  f"Open Online bookings in Cliniko's settings and copy the link shown there.")
-    values = _query_values(parts.query, purpose)
+    values = _query_values(parts.query)
     fragment = parts.fragment or None
     if "#" in text and purpose == "embed":
         raise InvalidBookingsUrl("The embed address has a # part, which Cliniko's embed code never has.")
@@ -191,7 +191,7 @@ def parse_bookings_url(
     return url
 
 
-def _query_values(query: str, purpose: Purpose) -> dict[str, str]:
+def _query_values(query: str) -> dict[str, str]:
     values: dict[str, str] = {}
     if not query:
         return values

@@ -202,7 +202,8 @@ def cliniko_changes(contact: Any, columns: set[str]) -> dict[str, object]:
 def columns_refused(errors: Mapping[str, object], columns: set[str]) -> set[str]:
     """The contact columns behind the body keys a 422 names (e.g. `patient_phone_numbers[0]`)."""
     names = {key.split(".")[0].split("[")[0] for key in errors}
-    return {COLUMN_OF_BODY_KEY.get(name, name) for name in names} & columns
+    # A name that is no body key of ours (Cliniko names only what was sent) refuses nothing.
+    return {COLUMN_OF_BODY_KEY[name] for name in names if name in COLUMN_OF_BODY_KEY} & columns
 
 
 # ----- consent ---------------------------------------------------------------------------------
