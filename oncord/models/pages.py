@@ -45,6 +45,8 @@ class ClinicSettings(Base):
     address: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(40))
     privacy_url: Mapped[str | None] = mapped_column(String(500))
+    # Where a review request sends patients ({{ review_url }}), e.g. the clinic's Google review link.
+    review_url: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime]
 
 

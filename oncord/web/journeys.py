@@ -17,6 +17,7 @@ from oncord.automations.journeys.builder import (
 from oncord.automations.journeys.choices import appointment_types
 from oncord.automations.journeys.editing import save_if_changed
 from oncord.automations.journeys.overview import overview
+from oncord.automations.journeys.recipe_needs import missing_setting
 from oncord.automations.journeys.recipes import BY_KEY, RECIPES, cliniko_reminded, turn_on
 from oncord.automations.journeys.steps import TEST_WORDS
 from oncord.automations.journeys.versions import current_version, steps_of
@@ -89,8 +90,13 @@ def save(automation_id: int) -> Response:
 @bp.get("/recipes")
 def recipes() -> Response:
     """Ready-made automations to turn on with one click."""
-    return render_page("automations/recipes.html", "automations/_recipes.html", recipes=RECIPES,
-                       form=ToggleForm(), cliniko_reminded=cliniko_reminded(get_session()))
+    return _recipes_page(problem=None)
+
+
+def _recipes_page(*, problem: str | None, status: int = 200) -> Response:
+    return render_page("automations/recipes.html", "automations/_recipes.html", status=status,
+                       recipes=RECIPES, form=ToggleForm(), cliniko_reminded=cliniko_reminded(get_session()),
+                       problem=problem)
 
 
 @bp.post("/recipes/<key>")
@@ -103,6 +109,9 @@ def use_recipe(key: str) -> Response:
     if not form.validate():
         abort(400)
     db = get_session()
+    problem = missing_setting(db, recipe)
+    if problem is not None:
+        return _recipes_page(problem=problem, status=422)
     automation = turn_on(db, recipe, clock())
     db.commit()
     flash(f"“{automation.name}” is on. Edit its messages and timing below.", "success")
