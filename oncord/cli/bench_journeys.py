@@ -23,7 +23,7 @@ from oncord.cli.bench_delivery import bench_contacts, insert_contacts, seed_clin
 from oncord.cli.bench_support import SendingStage, machine_line, sending_stage
 from oncord.db import get_database
 from oncord.jobs.enqueue import DISPATCH_JOB
-from oncord.models import Appointment, Automation, JourneyEnrolment, JourneyStepRun, JourneyVersion
+from oncord.models import Appointment, Automation, JourneyEnrolment, JourneyVersion
 
 BENCH_DB = "oncord_bench_journeys"
 JOURNEYS = 5
@@ -146,12 +146,9 @@ def bench_journeys_command(enrolments: int, worker_count: int, spread: float, ti
             time.sleep(0.5)
         stage.stop_workers()
         with database.session() as session:
-            ran = list(session.execute(
-                select(JourneyStepRun.enrolment_id, JourneyStepRun.step_index, JourneyStepRun.ran_at,
-                       text("bench_step_stamps.written_at"))
-                .join_from(JourneyStepRun, text("bench_step_stamps"),
-                           text("bench_step_stamps.step_run_id = journey_step_runs.id"))
-            ).all())
+            ran = list(session.execute(text(
+                "SELECT r.enrolment_id, r.step_index, r.ran_at, s.written_at FROM journey_step_runs r "
+                "JOIN bench_step_stamps s ON s.step_run_id = r.id")).all())
             twice = session.scalar(text(
                 "SELECT count(*) FROM (SELECT 1 FROM journey_step_runs GROUP BY enrolment_id, step_index "
                 "HAVING count(*) > 1) AS repeated")) or 0

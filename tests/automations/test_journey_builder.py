@@ -136,3 +136,22 @@ def test_saving_the_draft_unchanged_makes_no_new_version(db_session, clock, owne
     response, _ = press(owner, url, fields, "save")
     assert response.status_code == 204
     assert list(versions(db_session)) == [1]
+
+
+HOSTILE = ["\x00", "²", "99999999999999999999999", "-1", "up-0", "remove-999", "x" * 100_000, "\u202e", ""]
+BUILDER_FIELDS = ("steps", "step-1-kind", "step-3-test", "step-3-appointment_type_id", "step-3-negate",
+                  "step-3-channel", "step-3-status", "action", "new-kind")
+
+
+def test_hostile_builder_values_never_give_a_5xx_or_a_bad_version(db_session, clock, owner) -> None:
+    """Every field the builder reads, with hostile values: a page, a redirect or a 422, never a 5xx,
+    and anything saved is a well-formed journey (tests/web/test_hostile_forms.py lists this route)."""
+    automation = dna_journey(db_session, clock)
+    url = f"/automations/{automation.id}/journey"
+    fields = form_fields(owner.get(url).get_data(as_text=True), "journey-builder")
+    for name in BUILDER_FIELDS:
+        for value in HOSTILE:
+            response = owner.post(url, {**fields, "action": "save", name: value})
+            assert response.status_code in (200, 204, 422), (name, value, response.status_code)
+    for version in versions(db_session).values():
+        assert version and all(step.kind in ("send", "wait", "condition", "stop") for step in version)
