@@ -30,7 +30,9 @@ LOGO_PATH = "/clinic-logo"
 MAX_LOGO_BYTES = 512 * 1024
 MAX_LOGO_SIDE = 4000
 LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-MAX_ADDRESS, MAX_PHONE, MAX_PRIVACY_URL = 300, 40, 500
+MAX_ADDRESS, MAX_PHONE, MAX_PRIVACY_URL, MAX_REVIEW_URL = 300, 40, 500, 500
+# Where staff set the review link, for messages that need it and it is not set.
+REVIEW_URL_SETTING = "Settings → Online bookings, “Google review link”"
 
 _PHONE_CHARS = re.compile(r"\+?[0-9(][0-9 ()./-]{3,38}", re.ASCII)
 _SVG_START = re.compile(rb"\s*(?:<\?xml|<!--|<!doctype svg|<svg)", re.IGNORECASE)
@@ -64,6 +66,7 @@ class ClinicProfile:
     phone: str | None = None
     privacy_url: str | None = None
     logo_digest: str | None = None
+    review_url: str | None = None
 
     @property
     def address_lines(self) -> list[str]:
@@ -88,7 +91,12 @@ def clinic_profile(session: Session) -> ClinicProfile:
     row = clinic_settings(session)
     logo_digest = session.scalar(select(ClinicLogo.digest).where(ClinicLogo.id == SETTINGS_ID))
     return ClinicProfile(name=clinic_name(session), address=row.address, phone=row.phone,
-                         privacy_url=row.privacy_url, logo_digest=logo_digest)
+                         privacy_url=row.privacy_url, logo_digest=logo_digest, review_url=row.review_url)
+
+
+def review_url(session: Session) -> str | None:
+    """The clinic's review link ({{ review_url }}), or None when no admin has set it."""
+    return session.scalar(select(ClinicSettings.review_url).where(ClinicSettings.id == SETTINGS_ID)) or None
 
 
 def clinic_logo(session: Session) -> ClinicLogo | None:
@@ -137,6 +145,20 @@ def check_privacy_url(value: str | None) -> str | None:
     return url
 
 
+def check_review_url(value: str | None) -> str | None:
+    """The page where patients leave a review: an https address on another site, or None."""
+    if not (value or "").strip():
+        return None
+    try:
+        url = check_link(value)
+    except BookingsValidationError as exc:
+        raise InvalidClinicDetail(str(exc)) from exc
+    if not url.startswith("https://") or len(url) > MAX_REVIEW_URL:
+        raise InvalidClinicDetail("Enter the review page's full https:// address, e.g. the link Google "
+                                  "Business Profile gives under “Ask for reviews” (https://g.page/r/…/review).")
+    return url
+
+
 def read_logo(data: bytes) -> Logo:
     """Check an uploaded logo: a PNG, JPEG or WebP image that decodes, within the limits."""
     if not data:
@@ -177,6 +199,16 @@ def update_clinic_details(
         row = ClinicSettings(id=SETTINGS_ID)
         session.add(row)
     row.address, row.phone, row.privacy_url = address, phone, privacy_url
+    row.updated_at = clock.now()
+
+
+def update_review_url(session: Session, url: str | None, *, clock: Clock) -> None:
+    """Store a checked review link, or forget it (None); the caller commits."""
+    row = session.get(ClinicSettings, SETTINGS_ID)
+    if row is None:
+        row = ClinicSettings(id=SETTINGS_ID)
+        session.add(row)
+    row.review_url = url or None  # an emptied field arrives as "" (Optional() skips the check)
     row.updated_at = clock.now()
 
 

@@ -103,6 +103,7 @@ def _merge(contact: Contact, appointment: Appointment | None, profile: Messaging
                   else (profile.sender_name or "")),
         book_now_url=profile.book_now_url,
         book_now_problem=profile.book_now_problem,
+        review_url=profile.review_url,
     )
 
 

@@ -354,6 +354,7 @@ class BatchSender:
             business=appointment.business.name if appointment.business else None,
             book_now_url=profile.book_now_url,
             book_now_problem=profile.book_now_problem,
+            review_url=profile.review_url,
         )
         reference = f"automation-send:{send.id}"
         base = public_base_url(self.settings)

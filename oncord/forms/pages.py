@@ -42,11 +42,13 @@ from oncord.clinic_profile import (
     MAX_ADDRESS,
     MAX_PHONE,
     MAX_PRIVACY_URL,
+    MAX_REVIEW_URL,
     InvalidClinicDetail,
     Logo,
     check_address,
     check_phone,
     check_privacy_url,
+    check_review_url,
     read_logo,
 )
 from oncord.forms import choices
@@ -254,6 +256,9 @@ class OnlineBookingsForm(FlaskForm):
     privacy_url = StringField("Privacy policy", validators=[Optional(), Length(max=MAX_PRIVACY_URL)],
                               render_kw={"spellcheck": "false", "autocomplete": "off",
                                          "placeholder": "https://www.your-clinic.com.au/privacy"})
+    review_url = StringField("Google review link", validators=[Optional(), Length(max=MAX_REVIEW_URL * 2)],
+                             render_kw={"spellcheck": "false", "autocomplete": "off",
+                                        "placeholder": "https://g.page/r/your-clinic/review"})
     logo = FileField("Logo", render_kw={"accept": "image/png,image/jpeg,image/webp"})
     remove_logo = BooleanField("Remove the logo")
     brand_colour = StringField("Brand colour for e-mails", validators=[Optional(), Length(max=20)],
@@ -277,6 +282,10 @@ class OnlineBookingsForm(FlaskForm):
     def validate_privacy_url(self, field: Any) -> None:
         """An https page or one of the clinic's pages."""
         field.data = _detail_check(lambda: check_privacy_url(field.data))
+
+    def validate_review_url(self, field: Any) -> None:
+        """An https page where patients leave a review."""
+        field.data = _detail_check(lambda: check_review_url(field.data))
 
     def validate_logo(self, field: Any) -> None:
         """A PNG, JPEG or WebP image within the size limit (checked by decoding it)."""

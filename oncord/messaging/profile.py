@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
 
+from oncord.clinic_profile import review_url
 from oncord.cliniko.shards import web_base_url
 from oncord.clock import Clock
 from oncord.config import Settings
@@ -39,6 +40,8 @@ class MessagingProfile:
     book_now_url: str | None = None
     # Why the Book Now link cannot be made (e.g. the Cliniko subdomain is not a DNS label).
     book_now_problem: str | None = None
+    # The clinic's review link ({{ review_url }}; oncord.clinic_profile), None when not set.
+    review_url: str | None = None
     default_time_zone: str = "Australia/Melbourne"
     quiet_hours: dict[str, QuietHours] = field(default_factory=dict)
     # Marketing messages per contact per window (None: no cap, the default).
@@ -90,6 +93,7 @@ def load_profile(session: Session, settings: Settings) -> MessagingProfile:
         sender_details=row.sender_details if row else None,
         book_now_url=link,
         book_now_problem=link_problem,
+        review_url=_review_url(session),
         default_time_zone=account_time_zone(connection, settings),
         quiet_hours=quiet,
         frequency_cap=FrequencyCap.of(row.frequency_cap_messages, row.frequency_cap_days) if row else None,
@@ -125,6 +129,14 @@ def _clinic_bookings_url(session: Session) -> str | None:
         return None
     found = bookings_url(session)
     return found.link_url if found is not None else None
+
+
+def _review_url(session: Session) -> str | None:
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if not _has_table(engine, "clinic_settings"):
+        return None
+    return review_url(session)
 
 
 def appointment_time_zone(appointment: Appointment | None, profile: MessagingProfile) -> str:

@@ -56,7 +56,14 @@ MERGE_FIELDS: dict[str, str] = {
     "business": "The clinic location's name",
     "book_now_url": "The link to book online",
     "feedback_links": "How likely are you to recommend us? 0–10, as links (oncord.feedback.links)",
+    "review_url": "The clinic's Google review link (Settings → Online bookings)",
 }
+
+
+REVIEW_URL_UNSET = (
+    "The message uses {{ review_url }} but the clinic's review link is not set. An admin sets it in "
+    "Settings → Online bookings, “Google review link”."
+)
 
 
 class TemplateProblem(MessageProblem):
@@ -223,6 +230,7 @@ SAMPLE_DATA: dict[str, str] = {
     "business": "Sunnyside Physio",
     "book_now_url": "https://example.cliniko.com/bookings",
     "feedback_links": "How likely are you to recommend us to a friend? 0–10: https://example.com/f/sample",
+    "review_url": "https://g.page/r/example/review",
 }
 
 
@@ -431,6 +439,7 @@ def merge_data(
     book_now_url: str | None,
     book_now_problem: str | None = None,
     clinic_zone: str | None = None,
+    review_url: str | None = None,
 ) -> dict[str, Any]:
     """Every merge field's value; missing values become empty text rather than errors, and a
     value that cannot be made (bad zone, bad link) fails only the templates that use it."""
@@ -441,6 +450,8 @@ def merge_data(
         "practitioner": practitioner or "",
         "business": business or "",
         "book_now_url": book_now_url or (Unavailable(book_now_problem) if book_now_problem else ""),
+        # A review request without the link would ask for a review with nowhere to leave it.
+        "review_url": review_url or Unavailable(REVIEW_URL_UNSET),
         "appointment_start": "",
         "appointment_date": "",
         "appointment_time": "",

@@ -47,6 +47,8 @@ class ClinicSettings(Base):
     privacy_url: Mapped[str | None] = mapped_column(String(500))
     # The colour of designed e-mails' buttons and accents, #rrggbb (oncord.messaging.design); None: default.
     brand_colour: Mapped[str | None] = mapped_column(String(7))
+    # Where a review request sends patients ({{ review_url }}), e.g. the clinic's Google review link.
+    review_url: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime]
 
 

@@ -12,7 +12,13 @@ from werkzeug.wrappers import Response
 from oncord.bookings.settings import bookings_url, clinic_settings, update_clinic_settings
 from oncord.bookings.snippets import BUTTON_LABEL, LINK_TEXT, button_snippet, link_snippet
 from oncord.bookings.urls import account_of
-from oncord.clinic_profile import clinic_profile, remove_logo, store_logo, update_clinic_details
+from oncord.clinic_profile import (
+    clinic_profile,
+    remove_logo,
+    store_logo,
+    update_clinic_details,
+    update_review_url,
+)
 from oncord.context import clock, settings
 from oncord.db import get_session
 from oncord.forms.pages import OnlineBookingsForm
@@ -50,7 +56,8 @@ def index() -> Response:
     db = get_session()
     row = clinic_settings(db)
     stored = {"clinic_name": row.clinic_name, "bookings_url": row.bookings_url, "address": row.address,
-              "phone": row.phone, "privacy_url": row.privacy_url, "brand_colour": row.brand_colour}
+              "phone": row.phone, "privacy_url": row.privacy_url, "brand_colour": row.brand_colour,
+              "review_url": row.review_url}
     form = OnlineBookingsForm(data={name: value or "" for name, value in stored.items()},
                               region=settings().sms_default_region)
     return render_page("online_bookings/page.html", "online_bookings/_form.html", **_context(db, form))
@@ -68,6 +75,7 @@ def save() -> Response:
     update_clinic_details(db, address=form.address.data, phone=form.phone.data,
                           privacy_url=form.privacy_url.data, clock=clock())
     store_brand_colour(db, form.brand_colour.data, clock=clock())
+    update_review_url(db, form.review_url.data, clock=clock())
     if form.new_logo is not None:
         store_logo(db, form.new_logo, clock=clock())
     elif form.remove_logo.data:

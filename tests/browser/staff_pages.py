@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from oncord.automations.journeys.recipes import BY_KEY
+from oncord.automations.journeys.versions import save_steps
 from oncord.models import Automation, BookingAttribution, Campaign, CampaignRecipient, MessagingSettings, Page
 from tests.browser.test_staff_flows import seed_clinic
 from tests.factories import make_appointment, make_contact, make_user
@@ -34,8 +36,11 @@ def seed_every_screen(db_session, clock) -> dict[str, str]:
                    blocks=[{"id": "b0000000a", "type": "heading", "text": "Book an appointment", "level": 2},
                            {"id": "b0000000b", "type": "text", "text": "We are open six days a week."}],
                    created_at=now, updated_at=now)
-    db_session.add_all([campaign, automation, website])
+    journey = Automation(name="Missed you", trigger="did_not_arrive", offset_minutes=0, send_email=False,
+                         created_at=now, updated_at=now)
+    db_session.add_all([campaign, automation, website, journey])
     db_session.flush()
+    save_steps(db_session, journey.id, list(BY_KEY["did-not-arrive"].steps), now)
     db_session.add(CampaignRecipient(campaign_id=campaign.id, contact_id=contact.id, state="sent",
                                      to_address=contact.email, sent_at=now, finished_at=now,
                                      created_at=now, updated_at=now))
@@ -53,6 +58,8 @@ def seed_every_screen(db_session, clock) -> dict[str, str]:
         "automations": "/automations",
         "automation editor": f"/automations/{automation.id}",
         "automation log": f"/automations/{automation.id}/log",
+        "journey": f"/automations/{journey.id}/journey",
+        "recipes": "/automations/recipes",
         "campaigns": "/campaigns",
         "campaign editor": "/campaigns/new?channel=email",
         "campaign report": f"/campaigns/{campaign.id}",

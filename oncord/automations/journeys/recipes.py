@@ -110,6 +110,14 @@ RECIPES: tuple[Recipe, ...] = (
         message_class="marketing",
         timing="2 hours after a finished appointment the patient arrived for",
         quiet_hours=QUIET_HOURS,
+        trigger=Trigger.FINISHED,
+        offset_minutes=2 * 60,
+        require_arrived=True,
+        email_subject="How was your visit, {{ first_name }}?",
+        email_body=(
+            "Hi {{ first_name }},\n\nThank you for coming in to see {{ practitioner }} today. If you have a "
+            "minute, a short Google review helps other people find us: {{ review_url }}\n\n{{ business }}"
+        ),
     ),
     Recipe(
         key="recall",

@@ -97,7 +97,13 @@ def advance(session: Session, enrolment_id: int, now: datetime, zone_of: ZoneOf)
     """Run one enrolment's due steps, committing each with its step-run row; return how many ran."""
     ran = 0
     while True:
-        enrolment = session.get(JourneyEnrolment, enrolment_id, populate_existing=True)
+        # Locked for this step's transaction; one another worker holds is skipped, not waited for, so
+        # two workers' passes share the due enrolments instead of queueing behind each other (PostgreSQL;
+        # SQLite has one writer anyway). The step-run key still keeps each step to one run.
+        enrolment = session.scalars(
+            select(JourneyEnrolment).where(JourneyEnrolment.id == enrolment_id)
+            .with_for_update(skip_locked=True).execution_options(populate_existing=True)
+        ).first()
         if enrolment is None or enrolment.state != EnrolmentState.ACTIVE or enrolment.next_run_at > now:
             session.rollback()
             return ran
