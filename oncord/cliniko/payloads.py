@@ -116,6 +116,8 @@ class IndividualAppointment:
     deleted_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # Cliniko has no "booked online" flag; only online bookings carry these two (section 9).
+    booked_online: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,8 @@ def parse_individual_appointment(raw: object) -> IndividualAppointment:
             deleted_at=r.time("deleted_at"),
             created_at=r.required_time("created_at"),
             updated_at=r.required_time("updated_at"),
+            booked_online=(bool(r.text("booking_ip_address"))
+                           or r.flag("online_booking_policy_accepted") is True),
         )
     )
 

@@ -9,7 +9,7 @@ from oncord.models.appointments import (
     GroupAppointment,
     Practitioner,
 )
-from oncord.models.automations import Automation, AutomationSend, Channel, SendState, Trigger
+from oncord.models.automations import Automation, AutomationSend, Backfill, Channel, SendState, Trigger
 from oncord.models.campaigns import Campaign, CampaignRecipient, CampaignState, RecipientState
 from oncord.models.cliniko_connection import ClinikoConnection, SyncCursor
 from oncord.models.contacts import (
@@ -40,6 +40,7 @@ __all__ = [
     "CampaignRecipient",
     "CampaignState",
     "ChangeStatus",
+    "Backfill",
     "Channel",
     "ClinicLogo",
     "ClinicSettings",

@@ -138,6 +138,9 @@ class Appointment(Base):
     # and when it saw the move (the record's updated_at), for the feed and the rescheduled trigger.
     previous_starts_at: Mapped[datetime | None]
     rescheduled_at: Mapped[datetime | None]
+    # Booked through Cliniko's online bookings: Cliniko has no flag for it, but only an online
+    # booking carries booking_ip_address or online_booking_policy_accepted (the IP itself is not kept).
+    booked_online: Mapped[bool] = mapped_column(default=False)
 
     appointment_type: Mapped[AppointmentType | None] = relationship(lazy="joined")
     practitioner: Mapped[Practitioner | None] = relationship(lazy="joined")

@@ -330,15 +330,17 @@ class AppointmentTable:
         ends_at: int,
         notes: str | None,
         now: int,
+        online: bool = False,
     ) -> int:
-        """Append a booking made in Cliniko; return its row index."""
+        """Append a booking made in Cliniko (or through its online bookings); return its row index."""
         index = len(self)
         for column, value in (
             (self.created_at, now), (self.updated_at, now), (self.starts_at, starts_at),
             (self.ends_at, ends_at), (self.cancelled_at, 0), (self.archived_at, 0),
             (self.patient, patient), (self.practitioner, practitioner),
             (self.appointment_type, appointment_type), (self.business, business),
-            (self.arrival, PLAIN), (self.reason, 0), (self.flags, 0), (self.bits, index),
+            (self.arrival, PLAIN), (self.reason, 0), (self.flags, _ONLINE if online else 0),
+            (self.bits, index),
         ):
             column.append(value)
         if notes is not None:

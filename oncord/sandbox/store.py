@@ -355,8 +355,11 @@ class SandboxStore:
         appointment_type_id: str | None = None,
         business_id: str | None = None,
         notes: str | None = None,
+        online: bool = False,
     ) -> str:
-        """Book an appointment in Cliniko; unset links default to the first active ones."""
+        """Book an appointment in Cliniko (online: through its online bookings, so it carries
+        booking_ip_address and online_booking_policy_accepted); unset links default to the first
+        active ones."""
         with self.lock:
             patient = self._row("patients", patient_id)
             practitioner = self._row("practitioners", practitioner_id) if practitioner_id else next(
@@ -375,6 +378,7 @@ class SandboxStore:
             index = self.appointments.create(
                 patient=patient, practitioner=practitioner, appointment_type=kind,
                 business=business, starts_at=starts, ends_at=ends, notes=notes, now=self.now(),
+                online=online,
             )
             self._changed("individual_appointments")
         return str(self.appointments.codec.encode(index))

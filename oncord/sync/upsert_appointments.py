@@ -100,4 +100,5 @@ def _columns(appointment: Any, refs: ReferenceIds, contacts: dict[str, int]) -> 
         "archived_at": appointment.archived_at,
         "cliniko_created_at": appointment.created_at,
         "cliniko_updated_at": appointment.updated_at,
+        "booked_online": appointment.booked_online,
     }
