@@ -112,6 +112,12 @@ def describe_trigger(automation: Automation) -> str:
     entry = trigger_def(automation.trigger)
     offset = describe_offset(automation.offset_minutes)
     event = entry.phrase(automation.require_arrived)
+    if automation.trigger == Trigger.RECALL:
+        return f"{automation.recall_months} months without an appointment (checked each morning)"
+    if automation.trigger == Trigger.BIRTHDAY:
+        return "On the birthday, in the morning"
+    if automation.trigger == Trigger.BOOKED and automation.online_only:
+        event = "an online booking"
     if entry.timing is Timing.BEFORE_START:
         return f"{offset} before {event}"
     return f"{offset} after {event}" if offset else f"Straight after {event}"
