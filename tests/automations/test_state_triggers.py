@@ -4,6 +4,7 @@ pulls, the daily evaluation and the dispatcher as RQ jobs on real Redis, the tes
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -294,3 +295,16 @@ def test_birthday_greets_subscribed_contacts_once_on_the_day_in_the_clinic_zone(
     assert {e.once_key.rsplit(":", 1)[1] for e in enrolments(db_session)} == {"2027"}
     assert sends(db_session, automation_id=automation.id)[0].contact_id in {
         contact_of(db_session, leap).id, contact_of(db_session, plain).id}
+
+
+def test_the_daily_evaluation_is_scheduled_once_per_local_morning(connected, db_session, clock) -> None:
+    """Two workers starting schedule one job, for the next 9 am in the clinic's zone, named by its day."""
+    from oncord.jobs.automation_jobs import ensure_daily_schedule
+
+    zone = clinic_zone(connected, db_session)
+    clock.set(local_time(zone, clock.now(), 10))
+    first, second = ensure_daily_schedule(connected), ensure_daily_schedule(connected)
+    tomorrow = clock.now() + timedelta(days=1)
+    day = local_time(zone, tomorrow, 9).astimezone(ZoneInfo(zone))
+    assert first == second == f"automations-daily-{day:%Y%m%d}"
+    assert get_queue(connected).scheduled_job_registry.get_job_ids() == [first]
