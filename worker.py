@@ -8,7 +8,7 @@ import sys
 from rq import Worker
 
 from oncord import create_app
-from oncord.jobs.automation_jobs import ensure_dispatch_schedule
+from oncord.jobs.automation_jobs import ensure_daily_schedule, ensure_dispatch_schedule
 from oncord.jobs.campaign_jobs import resume_campaigns
 from oncord.jobs.runtime import JobIdLogFilter, set_app
 from oncord.jobs.sync_jobs import ensure_schedules
@@ -28,6 +28,7 @@ def main(argv: list[str]) -> int:
     # Schedules live in Redis; re-create them if Redis lost them (idempotent per slot).
     ensure_schedules(app)
     ensure_dispatch_schedule(app)
+    ensure_daily_schedule(app)
     # Campaigns a killed worker left sending carry on; scheduled ones keep their job.
     resume_campaigns(app)
     burst = "--burst" in argv

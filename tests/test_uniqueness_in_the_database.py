@@ -29,7 +29,8 @@ PROMISES = [
     ("pages", ("slug",), "one page per public address"),
     ("frequency_slots", ("contact_id", "slot"), "a contact's cap slot is held by one message at a time"),
     ("journey_versions", ("automation_id", "number"), "a journey's version number is used once"),
-    ("journey_enrolments", ("automation_id", "appointment_id"), "an appointment enters a journey once"),
+    ("journey_enrolments", ("automation_id", "once_key"),
+     "a journey is entered once per key: per appointment, per recall lapse, per birthday year"),
     ("journey_step_runs", ("enrolment_id", "step_index"), "each step runs once per enrolment"),
     ("booking_clicks", ("campaign_recipient_id",), "a campaign message's clicks are counted on one row"),
     ("booking_clicks", ("automation_send_id",), "an automation message's clicks are counted on one row"),
@@ -80,7 +81,8 @@ def rows(app, clock):
         add("frequency_slots", contact_id=contact, slot=0, taken_at=now, reference="campaign-recipient:1")
         version = add("journey_versions", automation_id=automation, number=1, steps=[], created_at=now)
         enrolment = add("journey_enrolments", automation_id=automation, version_id=version,
-                        appointment_id=appointment, contact_id=contact, state="active", step_index=0,
+                        appointment_id=appointment, contact_id=contact, once_key=f"appointment:{appointment}",
+                        state="active", step_index=0,
                         next_run_at=now, entered_at=now, created_at=now, updated_at=now)
         add("journey_step_runs", enrolment_id=enrolment, step_index=0, kind="send", outcome="", ran_at=now)
         add("booking_clicks", campaign_recipient_id=recipient, campaign_id=campaign, contact_id=contact,

@@ -19,6 +19,7 @@ from oncord.automations.planner import PlanResult, plan
 from oncord.automations.rules import spec_of
 from oncord.automations.spec import QuietRule
 from oncord.automations.status import add_outcome_events
+from oncord.automations.triggers import trigger_def
 from oncord.clock import Clock
 from oncord.config import Settings
 from oncord.db import Database, table_of
@@ -58,8 +59,10 @@ class DispatchResult:
         return dict(self.__dict__)
 
 
-def plan_all(database: Database, now: datetime, settings: Settings | None = None) -> PlanResult:
-    """Plan every enabled automation, committing each on its own."""
+def plan_all(database: Database, now: datetime, settings: Settings | None = None, *,
+             state_based: bool = False) -> PlanResult:
+    """Plan every enabled automation on event triggers (state_based: on state triggers, which the
+    daily job evaluates), committing each on its own."""
     total = PlanResult()
     with database.session() as session:
         connection = active_connection(session)
@@ -68,7 +71,8 @@ def plan_all(database: Database, now: datetime, settings: Settings | None = None
         automations = list(session.scalars(
             select(Automation).where(Automation.enabled.is_(True), Automation.deleted_at.is_(None))
         ))
-        specs = [spec_of(a, connection) for a in automations]
+        specs = [spec_of(a, connection) for a in automations
+                 if trigger_def(a.trigger).state_based == state_based]
         quiet = QuietRule(quiet_hours.effective(session.get(MessagingSettings, SETTINGS_ID)),
                           account_time_zone(connection, settings or Settings()))
         session.commit()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from oncord.automations.triggers import Option, Timing, trigger_def
 from oncord.clock import Clock
-from oncord.models import AppointmentType, Automation, Practitioner, Trigger
+from oncord.models import AppointmentType, Automation, Backfill, Practitioner, Trigger
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,10 @@ class AutomationData:
     sms_body: str
     # Reminders: skip patients Cliniko reminds itself.
     skip_cliniko_reminded: bool = False
+    # Appointment booked: only online bookings.
+    online_only: bool = False
+    # Recall: months without an appointment; None keeps what the automation has.
+    recall_months: int | None = None
 
 
 def save_automation(
@@ -51,6 +55,9 @@ def save_automation(
     automation.send_when_booked_late = data.send_when_booked_late
     automation.skip_cliniko_reminded = data.skip_cliniko_reminded and data.trigger == Trigger.UPCOMING
     automation.is_service = data.is_service and Option.SERVICE in options
+    automation.online_only = data.online_only and Option.ONLINE_ONLY in options
+    if data.recall_months is not None:
+        automation.recall_months = data.recall_months
     automation.send_email = data.send_email
     automation.email_subject = data.email_subject.strip()
     automation.email_body = data.email_body.strip()
@@ -68,8 +75,17 @@ def save_automation(
     return automation
 
 
-def set_enabled(automation: Automation, enabled: bool, clock: Clock) -> None:
-    """Turn an automation on or off; turning it on never back-fills what happened while it was off."""
+def set_enabled(
+    automation: Automation, enabled: bool, clock: Clock, *, backfill: Backfill | None = None
+) -> None:
+    """Turn an automation on or off; turning it on never back-fills what happened while it was off.
+
+    A state trigger (recall, birthday) is only turned on with staff's choice about the people who
+    match already (oncord.automations.enablement); without one it stays off.
+    """
+    state_based = trigger_def(automation.trigger).state_based
+    if enabled and not automation.enabled and state_based and backfill is None:
+        return
     if enabled and not automation.enabled:
         now = clock.now()
         automation.activated_at = now
@@ -96,6 +112,12 @@ def describe_trigger(automation: Automation) -> str:
     entry = trigger_def(automation.trigger)
     offset = describe_offset(automation.offset_minutes)
     event = entry.phrase(automation.require_arrived)
+    if automation.trigger == Trigger.RECALL:
+        return f"{automation.recall_months} months without an appointment (checked each morning)"
+    if automation.trigger == Trigger.BIRTHDAY:
+        return "On the birthday, in the morning"
+    if automation.trigger == Trigger.BOOKED and automation.online_only:
+        event = "an online booking"
     if entry.timing is Timing.BEFORE_START:
         return f"{offset} before {event}"
     return f"{offset} after {event}" if offset else f"Straight after {event}"

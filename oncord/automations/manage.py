@@ -33,6 +33,8 @@ def duplicate_automation(session: Session, automation: Automation, now: datetime
         require_arrived=automation.require_arrived,
         send_when_booked_late=automation.send_when_booked_late,
         is_service=automation.is_service,
+        online_only=automation.online_only,
+        recall_months=automation.recall_months,
         send_email=automation.send_email,
         email_subject=automation.email_subject,
         email_body=automation.email_body,

@@ -67,7 +67,9 @@ def _insert(session: Session, spec: AutomationSpec, firings: list[Firing], now: 
                     "automation_id": spec.id,
                     "appointment_id": firing.appointment_id,
                     "contact_id": firing.contact_id,
-                    "trigger_key": spec.trigger_key,
+                    # A recall or birthday firing is once per lapse or year, not per appointment.
+                    "trigger_key": (f"{spec.trigger_key}:{firing.once_key}" if firing.once_key
+                                    else spec.trigger_key),
                     "channel": channel,
                     "state": state.value,
                     "event_at": firing.event_at,

@@ -20,7 +20,7 @@ from oncord.automations.spec import (
 )
 from oncord.automations.triggers import Option, Timing, trigger_def
 from oncord.messaging.eligibility import Reason, check_recipient
-from oncord.models import Appointment, Automation, ClinikoConnection, Contact, Trigger
+from oncord.models import Appointment, Automation, Backfill, ClinikoConnection, Contact, Trigger
 
 
 def spec_of(automation: Automation, connection: ClinikoConnection | None) -> AutomationSpec:
@@ -49,6 +49,9 @@ def spec_of(automation: Automation, connection: ClinikoConnection | None) -> Aut
         planned_through=automation.planned_through,
         journey_version_id=version.id if version is not None else None,
         skip_cliniko_reminded=automation.skip_cliniko_reminded and automation.trigger == Trigger.UPCOMING,
+        online_only=automation.online_only and automation.trigger == Trigger.BOOKED,
+        recall_months=automation.recall_months,
+        backfill_all=automation.backfill == Backfill.ALL,
     )
 
 

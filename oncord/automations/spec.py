@@ -42,6 +42,12 @@ class AutomationSpec:
     journey_step: bool = False
     # Skip patients Cliniko reminds itself (their reminder type).
     skip_cliniko_reminded: bool = False
+    # Appointment booked: only online bookings.
+    online_only: bool = False
+    # Recall: months without an appointment before a patient is due.
+    recall_months: int = 6
+    # A state trigger turned on with "start them now": people who matched before the cutoff enter too.
+    backfill_all: bool = False
 
     @property
     def trigger_key(self) -> str:

@@ -74,6 +74,7 @@ class AutomationForm(FlaskForm):
     )
     timing_unit = SelectField("Unit", choices=choices(UNIT_CHOICES), default=_FIRST_TIMING[1])
     require_arrived = BooleanField("Only appointments marked arrived")
+    online_only = BooleanField("Online bookings only")
     send_when_booked_late = BooleanField(
         "If an appointment is booked after its reminder time, send the reminder at once", default=True
     )
@@ -118,6 +119,7 @@ class AutomationForm(FlaskForm):
                 "name": automation.name, "enabled": automation.enabled, "trigger": automation.trigger,
                 "defaults_for": automation.trigger,
                 "timing_amount": amount, "timing_unit": unit, "require_arrived": automation.require_arrived,
+                "online_only": automation.online_only,
                 "send_when_booked_late": automation.send_when_booked_late,
                 "skip_cliniko_reminded": automation.skip_cliniko_reminded,
                 "message_kind": "service" if automation.is_service else "marketing",
@@ -206,6 +208,7 @@ class AutomationForm(FlaskForm):
             trigger=self.trigger_entry.key.value,
             offset_minutes=self.offset_minutes(),
             require_arrived=bool(self.require_arrived.data),
+            online_only=bool(self.online_only.data),
             send_when_booked_late=bool(self.send_when_booked_late.data),
             skip_cliniko_reminded=bool(self.skip_cliniko_reminded.data),
             is_service=self.message_kind.data == "service",

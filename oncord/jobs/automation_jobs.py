@@ -1,4 +1,6 @@
-"""RQ entry points for automations: the per-minute dispatcher and the send batches.
+"""RQ entry points for automations: the per-minute dispatcher, the morning evaluation of state
+triggers (recall, birthday: one job id per local day, each run scheduling the next) and the send
+batches.
 
 Scheduling: each scheduled dispatch first schedules the next minute's, with a deterministic job
 id per minute (`enqueue_at` ignores `unique=` in RQ 2.x, but the same id is the same entry in
@@ -14,16 +16,18 @@ from flask import Flask
 from rq import get_current_job
 
 from oncord import context
+from oncord.automations.daily import evaluate
 from oncord.automations.dispatcher import dispatch as run_dispatch
 from oncord.automations.refresh import AppointmentRefresher
 from oncord.automations.sender import BatchSender, give_up
 from oncord.db import get_database
-from oncord.jobs.enqueue import enqueue_send_batch, schedule_next_dispatch
+from oncord.jobs.enqueue import enqueue_send_batch, schedule_next_daily, schedule_next_dispatch
 from oncord.jobs.runtime import job_app, last_attempt
 from oncord.messaging.errors import failure_text
 from oncord.messaging.pipeline import Transports
 from oncord.messaging.profile import load_profile
 from oncord.queue import get_queue
+from oncord.timezones import clinic_time_zone
 
 
 def ensure_dispatch_schedule(app: Flask) -> str:
@@ -48,6 +52,25 @@ def dispatch(reason: str = "schedule") -> dict[str, int]:
         default_zone=_default_zone(app),
     )
     return result.as_dict()
+
+
+def ensure_daily_schedule(app: Flask) -> str:
+    """Called by worker.py at start: the morning evaluation of recall and birthdays is scheduled."""
+    return schedule_next_daily(get_queue(app), context.clock(app), _clinic_zone(app))
+
+
+def daily_triggers() -> dict[str, int]:
+    """Enter the patients recall and birthday journeys match today; schedule tomorrow's run first."""
+    app = job_app()
+    clock = context.clock(app)
+    schedule_next_daily(get_queue(app), clock, _clinic_zone(app))
+    result = evaluate(get_database(app), clock.now(), context.settings(app))
+    return {"enrolled": result.enrolled, "planned": result.pending, "skipped": result.skipped}
+
+
+def _clinic_zone(app: Flask) -> str:
+    with get_database(app).session() as session:
+        return clinic_time_zone(session, context.settings(app))
 
 
 def _default_zone(app: Flask) -> str:

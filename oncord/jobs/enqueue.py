@@ -12,7 +12,7 @@ they commit, so a worker always finds the rows a job names.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
@@ -28,6 +28,7 @@ PULL_JOB = "oncord.jobs.sync_jobs.pull"
 SCHEDULED_PULL_JOB = "oncord.jobs.sync_jobs.scheduled_pull"
 PUSH_JOB = "oncord.jobs.sync_jobs.push"
 DISPATCH_JOB = "oncord.jobs.automation_jobs.dispatch"
+DAILY_TRIGGERS_JOB = "oncord.jobs.automation_jobs.daily_triggers"
 AUTOMATION_SEND_JOB = "oncord.jobs.automation_jobs.send_batch"
 CAMPAIGN_SEND_JOB = "oncord.jobs.campaign_jobs.send_campaign"
 
@@ -164,6 +165,26 @@ def enqueue_dispatch(queue: Queue, reason: str) -> None:
     """Run a dispatch soon (e.g. right after a sync pulled changes)."""
     queue.enqueue(DISPATCH_JOB, reason, job_id=f"{DISPATCH_PREFIX}{reason}", job_timeout=600,
                   result_ttl=600, description=f"Automations dispatch after {reason}")
+
+
+def daily_job_id(day: date) -> str:
+    """The job id of the state triggers' evaluation for one local day, e.g. automations-daily-20261202."""
+    return f"automations-daily-{day:%Y%m%d}"
+
+
+def schedule_next_daily(queue: Queue, clock: Clock, zone: str) -> str:
+    """Make sure the next morning's evaluation of state triggers is scheduled; return its job id."""
+    from oncord.automations.daily import next_daily_slot
+
+    day, when = next_daily_slot(clock.now(), zone)
+    job_id = daily_job_id(day)
+    if not Job.exists(job_id, connection=queue.connection):
+        queue.enqueue_in(
+            max(timedelta(0), when - clock.now()), DAILY_TRIGGERS_JOB, job_id=job_id, job_timeout=1800,
+            result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600,
+            description=f"Recall and birthdays {day:%Y-%m-%d}",
+        )
+    return job_id
 
 
 def enqueue_send_batch(queue: Queue, clock: Clock, send_ids: list[int]) -> None:

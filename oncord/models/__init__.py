@@ -10,7 +10,7 @@ from oncord.models.appointments import (
     Practitioner,
 )
 from oncord.models.attribution import AttributionKind, BookingAttribution, BookingClick
-from oncord.models.automations import Automation, AutomationSend, Channel, SendState, Trigger
+from oncord.models.automations import Automation, AutomationSend, Backfill, Channel, SendState, Trigger
 from oncord.models.campaigns import Campaign, CampaignRecipient, CampaignState, RecipientState
 from oncord.models.cliniko_connection import ClinikoConnection, SyncCursor
 from oncord.models.contacts import (
@@ -45,6 +45,7 @@ __all__ = [
     "CampaignRecipient",
     "CampaignState",
     "ChangeStatus",
+    "Backfill",
     "Channel",
     "ClinicLogo",
     "ClinicSettings",

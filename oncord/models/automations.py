@@ -32,6 +32,18 @@ class Trigger(enum.StrEnum):
     RESCHEDULED = "rescheduled"
     FIRST_APPOINTMENT = "first_appointment"
     FEEDBACK_LOW = "feedback_low"
+    BOOKED = "booked"
+    RECALL = "recall"
+    BIRTHDAY = "birthday"
+
+
+class Backfill(enum.StrEnum):
+    """What staff chose when turning on a journey whose trigger already matches people."""
+
+    # Start the people who match now as well as new ones.
+    ALL = "all"
+    # Only people who come to match after it was turned on.
+    NEW = "new"
 
 
 class SendState(enum.StrEnum):
@@ -83,6 +95,8 @@ class Automation(Base):
     __table_args__ = (
         CheckConstraint(f"trigger IN ({_TRIGGERS})", name="trigger"),
         CheckConstraint("offset_minutes >= 0", name="offset_minutes"),
+        CheckConstraint("recall_months BETWEEN 1 AND 60", name="recall_months"),
+        CheckConstraint("backfill IS NULL OR backfill IN ('all', 'new')", name="backfill"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,6 +118,14 @@ class Automation(Base):
     email_body: Mapped[str] = mapped_column(Text, default="")
     send_sms: Mapped[bool] = mapped_column(default=False)
     sms_body: Mapped[str] = mapped_column(Text, default="")
+    # Appointment booked: only bookings made online.
+    online_only: Mapped[bool] = mapped_column(default=False)
+    # Recall: how many months without an appointment (and none booked) before a patient is due.
+    recall_months: Mapped[int] = mapped_column(default=6)
+    # A state trigger (recall, birthday) that matched people when turned on: the choice staff made
+    # (a Backfill value) and how many matched then; None: never asked (nothing to back-fill).
+    backfill: Mapped[str | None] = mapped_column(String(8))
+    backfill_count: Mapped[int | None]
     # Nothing that happened before this moment fires (set each time the automation is turned on).
     activated_at: Mapped[datetime | None]
     # The dispatcher has looked at everything due up to here (catch-up after a worker outage).

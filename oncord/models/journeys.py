@@ -42,11 +42,11 @@ class JourneyVersion(Base):
 
 
 class JourneyEnrolment(Base):
-    """One contact in one journey, entered by one appointment's trigger (once per appointment)."""
+    """One contact in one journey, entered by its trigger once per once_key."""
 
     __tablename__ = "journey_enrolments"
     __table_args__ = (
-        UniqueConstraint("automation_id", "appointment_id", name="uq_journey_enrolments_appointment"),
+        UniqueConstraint("automation_id", "once_key", name="uq_journey_enrolments_once_key"),
         CheckConstraint(f"state IN ({_ENROLMENT_STATES})", name="state"),
         Index("ix_journey_enrolments_state_next_run_at", "state", "next_run_at"),
         Index("ix_journey_enrolments_automation_id_state", "automation_id", "state"),
@@ -57,6 +57,10 @@ class JourneyEnrolment(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("journey_versions.id", ondelete="CASCADE"))
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    # What enters a contact once: "appointment:<id>" for appointment triggers; a recall lapse is
+    # "recall:<last visit id>" (a later visit, then a new lapse, is a new key); a birthday is
+    # "birthday:<contact id>:<year>".
+    once_key: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
     # The next step to run (0-based); a wait that has started has moved it past itself.
     step_index: Mapped[int] = mapped_column(default=0)

@@ -25,6 +25,7 @@ from oncord.web import (
     presenters,
     public,
     settings,
+    switch_on,
     timefmt,
 )
 from oncord.web.htmx import htmx
@@ -46,6 +47,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings.bp)
     app.register_blueprint(automations.bp)
     app.register_blueprint(journeys.bp)
+    app.register_blueprint(switch_on.bp)
     app.register_blueprint(messaging.public)
     app.register_blueprint(booking_links.bp)
     app.register_blueprint(feedback.bp)

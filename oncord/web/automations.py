@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from oncord.automations.editing import describe_trigger, save_automation, set_enabled
+from oncord.automations.enablement import asks_first, matching_now, switch_on
 from oncord.automations.journeys.versions import current_version
 from oncord.automations.manage import delete_automation, deleted_automations, duplicate_automation
 from oncord.automations.preview import preview, send_test
@@ -21,7 +22,7 @@ from oncord.forms.automations import MAX_SMS_TEMPLATE, AutomationForm, ToggleFor
 from oncord.messaging.blocks import BLOCK_SYNTAX
 from oncord.messaging.profile import load_profile, sms_backend
 from oncord.messaging.templates import MERGE_FIELDS, check_email_body, check_template
-from oncord.models import AppointmentType, Automation, Contact, Practitioner, SendState
+from oncord.models import AppointmentType, Automation, Backfill, Contact, Practitioner, SendState
 from oncord.web.auth import require_login
 from oncord.web.htmx import redirect_to, render_fragment, render_page, wants_fragment
 from oncord.web.security import id_arg
@@ -88,7 +89,13 @@ def toggle(automation_id: int) -> Response:
         abort(400)
     enabled = bool(form.enabled.data)
     problem = _enable_problem(automation) if enabled else None
-    if problem is None:
+    if problem is None and enabled and asks_first(automation):
+        # Recall and birthday match people already: nobody starts without staff's choice.
+        if matching_now(db, automation, clock().now(), settings()):
+            return redirect_to(url_for("switch_on.confirm", automation_id=automation.id))
+        switch_on(db, automation, Backfill.NEW, clock(), settings())
+        db.commit()
+    elif problem is None:
         set_enabled(automation, enabled, clock())
         db.commit()
     return render_fragment(

@@ -22,6 +22,7 @@ from oncord.automations.journeys.recipe_needs import missing_setting
 from oncord.automations.journeys.recipes import BY_KEY, RECIPES, cliniko_reminded, turn_on
 from oncord.automations.journeys.steps import TEST_WORDS
 from oncord.automations.journeys.versions import current_version, steps_of
+from oncord.automations.triggers import trigger_def
 from oncord.context import clock, settings
 from oncord.db import get_session
 from oncord.forms.automations import ToggleForm
@@ -117,6 +118,9 @@ def use_recipe(key: str) -> Response:
         return _recipes_page(problem=problem, status=422)
     automation = turn_on(db, recipe, clock())
     db.commit()
+    if trigger_def(automation.trigger).state_based:
+        # It stays off until staff choose about the patients who match already.
+        return redirect_to(url_for("switch_on.confirm", automation_id=automation.id))
     flash(f"“{automation.name}” is on. Edit its messages and timing below.", "success")
     if recipe.steps:
         return redirect_to(url_for("journeys.show", automation_id=automation.id))

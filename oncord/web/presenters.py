@@ -128,6 +128,8 @@ def feed_text(item: FeedItem) -> str:
         text = texts[event.kind]
         if event.kind == "appointment_cancelled" and details.get("reason"):
             text += f" ({details['reason']})"
+        if event.kind == "appointment_booked" and appointment is not None and appointment.booked_online:
+            text = f"Booked online: {what}"
         return text
     if event.kind == "appointment_rescheduled":
         return f"Rescheduled from {_moment(details.get('from'))} to {_moment(details.get('to'))}: {what}"

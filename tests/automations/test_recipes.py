@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from oncord.automations.journeys.recipes import RECIPES
 from oncord.models import Automation, JourneyEnrolment, JourneyVersion
 from tests.automations.conftest import iso
 from tests.automations.helpers import sends
@@ -22,8 +23,12 @@ def test_the_recipes_page_lists_each_recipe_with_its_class_and_the_coming_ones(s
     reminder = html.split('id="recipe-reminder-24h"')[1].split("</tr>")[0]
     assert "Service message" in reminder and "24 hours before" in reminder and "Turn on" in reminder
     birthday = html.split('id="recipe-birthday"')[1].split("</tr>")[0]
-    assert "Marketing" in birthday and "Coming" in birthday and "Turn on" not in birthday
-    assert staff.post("/automations/recipes/birthday").status_code == 404
+    assert "Marketing" in birthday and "Turn on" in birthday
+    for recipe in RECIPES:
+        row = html.split(f'id="recipe-{recipe.key}"')[1].split("</tr>")[0]
+        assert ("Coming" in row) != recipe.available and ("Turn on" in row) == recipe.available
+        if not recipe.available:
+            assert staff.post(f"/automations/recipes/{recipe.key}").status_code == 404
 
 
 def test_the_reminder_recipe_becomes_a_service_sms_automation_opened_in_the_editor(

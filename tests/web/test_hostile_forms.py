@@ -50,6 +50,7 @@ from oncord.forms.pages import (
     TextSettingsForm,
 )
 from oncord.forms.settings import ActionForm, ConnectClinikoForm, EditUserForm, NewUserForm
+from oncord.forms.switch_on import SwitchOnForm
 from tests.automations.helpers import make_automation
 from tests.bookings.samples import make_page
 from tests.campaigns.helpers import make_campaign
@@ -99,6 +100,7 @@ FORMS = [
     FormRoute("/automations/test-send", AutomationForm, "/automations/new"),
     FormRoute("/automations/new/trigger", AutomationForm, "/automations/new"),
     FormRoute("/automations/{automation}/trigger", AutomationForm, "/automations/{automation}"),
+    FormRoute("/automations/{automation}/switch-on", SwitchOnForm, "/automations/{automation}/switch-on"),
     FormRoute("/campaigns/new", CampaignForm, **_CAMPAIGN),
     FormRoute("/campaigns/{campaign}/edit", CampaignForm, "/campaigns/{campaign}/edit",
               needs=_CONDITION_DATES),

@@ -43,6 +43,8 @@ class Recipe:
     email_body: str = ""
     sms_body: str = ""
     steps: tuple[Step, ...] = ()
+    # Recall: the months without an appointment (3, 6 or 12, chosen when it is turned on).
+    recall_months: int | None = None
 
     @property
     def available(self) -> bool:
@@ -54,6 +56,17 @@ _MISSED_SMS = "Hi {{ first_name }}, we missed you at {{ business }} today. Reboo
 _MISSED_EMAIL = (
     "Hi {{ first_name }},\n\nWe missed you at your {{ appointment_type }} with {{ practitioner }}. "
     "It only takes a minute to book a new time: {{ book_now_url }}\n\n{{ business }}"
+)
+
+_RECALL_EMAIL = (
+    "Hi {{ first_name }},\n\nIt has been a while since your last visit to {{ business }}. If it is time "
+    "for a check-up, you can book online: {{ book_now_url }}\n\n{{ business }}"
+)
+_RECALL_SMS = (
+    "Hi {{ first_name }}, it's been a while! Book your next visit at {{ business }}: {{ book_now_url }}"
+)
+_BIRTHDAY_EMAIL = (
+    "Hi {{ first_name }},\n\nEveryone at {{ business }} wishes you a happy birthday!\n\n{{ business }}"
 )
 
 RECIPES: tuple[Recipe, ...] = (
@@ -127,6 +140,15 @@ RECIPES: tuple[Recipe, ...] = (
         message_class="marketing",
         timing="Evaluated daily in the clinic's time zone",
         quiet_hours=QUIET_HOURS,
+        trigger=Trigger.RECALL,
+        recall_months=6,
+        steps=(
+            Step(kind=StepKind.SEND, channel="email", subject="Time for a check-up, {{ first_name }}?",
+                 body=_RECALL_EMAIL),
+            Step(kind=StepKind.WAIT, minutes=14 * 24 * 60),
+            Step(kind=StepKind.CONDITION, test=Test.BOOKED_SINCE_ENTERING, negate=True),
+            Step(kind=StepKind.SEND, channel="sms", body=_RECALL_SMS),
+        ),
     ),
     Recipe(
         key="new-patient-welcome",
@@ -149,6 +171,11 @@ RECIPES: tuple[Recipe, ...] = (
         message_class="marketing",
         timing="On the birthday, in the morning in the clinic's time zone",
         quiet_hours=QUIET_HOURS,
+        trigger=Trigger.BIRTHDAY,
+        steps=(
+            Step(kind=StepKind.SEND, channel="email", subject="Happy birthday, {{ first_name }}!",
+                 body=_BIRTHDAY_EMAIL),
+        ),
     ),
 )
 
@@ -231,6 +258,8 @@ def turn_on(session: Session, recipe: Recipe, clock: Clock) -> Automation:
         skip_cliniko_reminded=recipe.trigger == Trigger.UPCOMING,
     )
     automation = save_automation(session, None, data, clock)
+    if recipe.recall_months is not None:
+        automation.recall_months = recipe.recall_months
     if recipe.steps:
         save_steps(session, automation.id, list(recipe.steps), clock.now())
     return automation

@@ -41,7 +41,7 @@ from oncord.models import (
 log = logging.getLogger(__name__)
 
 # Triggers whose journeys end when the patient books again (recall and follow-ups).
-EXIT_ON_BOOKING = frozenset({Trigger.DID_NOT_ARRIVE, Trigger.CANCELLED, Trigger.FINISHED})
+EXIT_ON_BOOKING = frozenset({Trigger.DID_NOT_ARRIVE, Trigger.CANCELLED, Trigger.FINISHED, Trigger.RECALL})
 # Triggers whose journeys end when the appointment that started them is cancelled (reminders).
 EXIT_ON_CANCEL = frozenset({Trigger.UPCOMING, Trigger.RESCHEDULED})
 # Enrolments advanced per pass; the rest wait for the next minute's.
@@ -53,13 +53,14 @@ ZoneOf = Callable[[Appointment | None], str]
 def enrol(
     session: Session, spec: AutomationSpec, version_id: int, firings: list[Firing], now: datetime
 ) -> int:
-    """Enter the contacts of these firings on this version, once per appointment (the caller commits)."""
+    """Enter the contacts of these firings on this version, once per once-key (the caller commits)."""
     rows = [
         {
             "automation_id": spec.id,
             "version_id": version_id,
             "appointment_id": f.appointment_id,
             "contact_id": f.contact_id,
+            "once_key": f.enrolment_key,
             "state": EnrolmentState.ACTIVE.value,
             "step_index": 0,
             "next_run_at": f.due_at,
@@ -204,9 +205,10 @@ def _insert_send(session: Session, automation: Automation, enrolment: JourneyEnr
         "automation_id": automation.id,
         "appointment_id": enrolment.appointment_id,
         "contact_id": enrolment.contact_id,
-        # One send per (enrolment, step): the enrolment is once per appointment, so the step number
-        # completes the firing key the sends table already has.
-        "trigger_key": f"{automation.trigger}:step{index}",
+        # One send per (enrolment, step): an appointment's enrolment is once per appointment, so the
+        # step number completes the firing key the sends table already has; a recall or birthday
+        # enrolment shares its appointment with later ones, so its id goes in too.
+        "trigger_key": _send_key(automation, enrolment, index),
         "channel": step.channel,
         "state": SendState.PENDING.value,
         "event_at": now,
@@ -218,6 +220,12 @@ def _insert_send(session: Session, automation: Automation, enrolment: JourneyEnr
         "updated_at": now,
     }
     session.execute(_insert(session, table).values(row).on_conflict_do_nothing())
+
+
+def _send_key(automation: Automation, enrolment: JourneyEnrolment, index: int) -> str:
+    if enrolment.once_key.startswith("appointment:"):
+        return f"{automation.trigger}:step{index}"
+    return f"{automation.trigger}:e{enrolment.id}:step{index}"
 
 
 def wait_until(step: Step, now: datetime, zone: str) -> datetime:

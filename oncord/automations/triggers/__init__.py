@@ -8,11 +8,14 @@ in the order the editor offers them.
 from __future__ import annotations
 
 from oncord.automations.triggers import (
+    birthday,
+    booked,
     cancelled,
     did_not_arrive,
     feedback_low,
     finished,
     first_appointment,
+    recall,
     rescheduled,
     upcoming,
 )
@@ -32,7 +35,7 @@ __all__ = ["TRIGGERS", "Firing", "MessageDefaults", "OncePer", "Option", "Timing
 TRIGGERS: dict[str, TriggerDef] = {
     entry.key.value: entry
     for entry in (upcoming.ENTRY, cancelled.ENTRY, did_not_arrive.ENTRY, finished.ENTRY, rescheduled.ENTRY,
-                  first_appointment.ENTRY, feedback_low.ENTRY)
+                  first_appointment.ENTRY, feedback_low.ENTRY, booked.ENTRY, recall.ENTRY, birthday.ENTRY)
 }
 
 if set(TRIGGERS) != {t.value for t in Trigger}:  # pragma: no cover - caught by any import in the tests

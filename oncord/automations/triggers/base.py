@@ -51,6 +51,10 @@ class Option(enum.StrEnum):
     BOOKED_LATE = "send_when_booked_late"
     # "Only appointments marked arrived".
     REQUIRE_ARRIVED = "require_arrived"
+    # "Online bookings only".
+    ONLINE_ONLY = "online_only"
+    # "No appointment for N months".
+    RECALL_MONTHS = "recall_months"
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,13 @@ class Firing:
     skip: Reason | None = None
     # A reminder that quiet hours bring forward on some channels: their own due time.
     channel_due: dict[str, datetime] | None = None
+    # What a journey enters once for; None: the appointment ("appointment:<id>").
+    once_key: str | None = None
+
+    @property
+    def enrolment_key(self) -> str:
+        """The journey's once-only key of this firing."""
+        return self.once_key or f"appointment:{self.appointment_id}"
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,9 @@ class TriggerDef:
     event_phrase_arrived: str | None = None
     # Under the editor's timing; empty: "How long after <event>; 0 sends straight away."
     timing_hint_text: str = ""
+    # A state (recall, birthday) rather than an event: evaluated once a day by its own job, and
+    # turning it on asks whether the people matching already should start.
+    state_based: bool = False
 
     @property
     def timing_hint(self) -> str:
