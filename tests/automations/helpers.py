@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import func, select
@@ -58,3 +59,11 @@ def count_sends(session: Session, **where: Any) -> int:
     for name, value in where.items():
         query = query.where(getattr(AutomationSend, name) == value)
     return session.scalar(query) or 0
+
+
+def book_now_button(message, label: str = "Book a new time") -> str:
+    """The e-mail's one button with this label (its href); the text part says it as "label: link"."""
+    (href,) = re.findall(r'<a [^>]*href="([^"]+)"[^>]*>\s*' + re.escape(label) + r"\s*</a>", message.html())
+    assert href.startswith("http") and "[button" not in message.html()
+    assert f"{label}: {href}" in message.text() and "[button" not in message.text()
+    return href

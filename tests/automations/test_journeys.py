@@ -18,7 +18,7 @@ from oncord.automations.journeys.versions import save_steps
 from oncord.db import get_database
 from oncord.models import AutomationSend, JourneyEnrolment, JourneyStepRun
 from tests.automations.conftest import contact_of, default_zone, iso, local_time, log_in_staff
-from tests.automations.helpers import make_automation, sends
+from tests.automations.helpers import book_now_button, make_automation, sends
 
 FOLLOW_UP = {"is_service": False, "offset_minutes": 0, "send_email": False, "send_sms": False}
 TWO_DAYS = 2 * 24 * 60
@@ -81,6 +81,7 @@ def test_dna_follow_up_emails_only_the_patient_who_did_not_rebook(
 
     assert [e.rcpt_tos for e in smtp_sink.received] == [(chloe.email,)]
     assert "We missed you, Chloe" in smtp_sink.received[0].message["Subject"]
+    book_now_button(smtp_sink.received[0])
     assert len(fake_twilio.received) == 2
     db_session.expire_all()
     enrolments = {e.contact_id: e for e in db_session.scalars(select(JourneyEnrolment))}

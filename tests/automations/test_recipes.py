@@ -10,7 +10,7 @@ from sqlalchemy import select
 from oncord.automations.journeys.recipes import RECIPES
 from oncord.models import Automation, JourneyEnrolment, JourneyVersion
 from tests.automations.conftest import iso
-from tests.automations.helpers import sends
+from tests.automations.helpers import book_now_button, sends
 from tests.factories import make_contact
 
 
@@ -79,6 +79,28 @@ def test_the_dna_recipe_turned_on_enrols_only_what_happens_afterwards(
     assert len(db_session.scalars(select(JourneyEnrolment)).all()) == 1
 
 
+def test_the_cancellation_rebook_recipe_emails_a_book_now_button(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, owner, smtp_sink
+) -> None:
+    """An hour after a cancellation the recipe's e-mail goes with a Book a new time button."""
+    ann = make_patient("Ann")
+    pull()
+    owner.post("/automations/recipes/cancellation-rebook")
+    clock.advance(minutes=5)
+    booking = sandbox.store.add_appointment(patient_id=ann.cliniko_id,
+                                            starts_at=iso(clock.now() + timedelta(days=2)))
+    pull()
+    clock.advance(minutes=5)
+    sandbox.store.cancel_appointment(booking)
+    pull()
+    clock.advance(minutes=61)
+    dispatch()
+
+    (message,) = smtp_sink.received
+    assert message.rcpt_tos == (ann.email,)
+    book_now_button(message)
+
+
 def test_a_bad_step_edit_names_the_step_and_saves_nothing(
     connected, db_session, clock, owner
 ) -> None:
@@ -95,6 +117,32 @@ def test_a_bad_step_edit_names_the_step_and_saves_nothing(
     assert "Step 2: enter the wait in whole minutes" in html
     db_session.expire_all()
     assert [v.number for v in db_session.scalars(select(JourneyVersion))] == [1]
+
+
+def test_a_malformed_block_line_in_a_journey_email_is_refused_naming_its_step(
+    connected, db_session, clock, owner
+) -> None:
+    """An e-mail step's bad [button line is refused on save with its step; the same line in an SMS is text."""
+    owner.post("/automations/recipes/did-not-arrive")
+    automation = db_session.scalars(select(Automation)).one()
+    response = owner.post(f"/automations/{automation.id}/journey", {
+        "step-1-body": "Rebook: {{ book_now_url }}\n[button: Book",
+        "step-4-subject": "Missed you", "step-4-body": "Hi {{ first_name }}\n[button: Book a new time",
+    })
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Step 4: Line 2 of the e-mail starts like a block but does not end with ]" in html
+    assert "Step 1: Line" not in html  # SMS has no blocks: the line is text
+    db_session.expire_all()
+    assert [v.number for v in db_session.scalars(select(JourneyVersion))] == [1]
+
+    fixed = owner.post(f"/automations/{automation.id}/journey", {
+        "step-1-body": "Rebook: {{ book_now_url }}\n[button: Book",
+        "step-4-subject": "Missed you", "step-4-body": "Hi {{ first_name }}\n[button: Book a new time]",
+    })
+    assert fixed.status_code in (200, 204, 303), fixed.get_data(as_text=True)
+    db_session.expire_all()
+    assert [v.number for v in db_session.scalars(select(JourneyVersion))] == [1, 2]
 
 
 def test_the_reminder_recipe_warns_about_contacts_cliniko_already_reminds(staff, db_session, clock) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from oncord.automations.journeys.recipes import BY_KEY
 from oncord.automations.journeys.versions import save_steps
+from oncord.automations.triggers.states import add_months
 from oncord.models import Automation, BookingAttribution, Campaign, CampaignRecipient, MessagingSettings, Page
 from tests.browser.test_staff_flows import seed_clinic
 from tests.factories import make_appointment, make_contact, make_user
@@ -38,9 +39,17 @@ def seed_every_screen(db_session, clock) -> dict[str, str]:
                    created_at=now, updated_at=now)
     journey = Automation(name="Missed you", trigger="did_not_arrive", offset_minutes=0, send_email=False,
                          created_at=now, updated_at=now)
-    db_session.add_all([campaign, automation, website, journey])
+    # A recall journey not yet on, and a patient last seen seven months ago: the switch-on page
+    # asks about one patient matching now.
+    recall = Automation(name="Recall at 6 months", trigger="recall", offset_minutes=0, send_email=False,
+                        recall_months=6, enabled=False, created_at=now, updated_at=now)
+    db_session.add_all([campaign, automation, website, journey, recall])
     db_session.flush()
     save_steps(db_session, journey.id, list(BY_KEY["did-not-arrive"].steps), now)
+    save_steps(db_session, recall.id, list(BY_KEY["recall"].steps), now)
+    lapsed = make_contact(db_session, clock, first_name="Ruth", last_name="Lapsed-Longago",
+                          email="ruth.lapsed@example.com", email_marketing_status="subscribed")
+    make_appointment(db_session, lapsed, add_months(now, -7), patient_arrived=True)
     db_session.add(CampaignRecipient(campaign_id=campaign.id, contact_id=contact.id, state="sent",
                                      to_address=contact.email, sent_at=now, finished_at=now,
                                      created_at=now, updated_at=now))
@@ -60,6 +69,7 @@ def seed_every_screen(db_session, clock) -> dict[str, str]:
         "automation log": f"/automations/{automation.id}/log",
         "journey": f"/automations/{journey.id}/journey",
         "recipes": "/automations/recipes",
+        "switch-on": f"/automations/{recall.id}/switch-on",
         "campaigns": "/campaigns",
         "campaign editor": "/campaigns/new?channel=email",
         "campaign report": f"/campaigns/{campaign.id}",

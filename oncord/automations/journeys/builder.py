@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from oncord.automations.journeys.editing import MAX_WAIT_MINUTES, is_hhmm
 from oncord.automations.journeys.steps import Step, StepKind, Test
 from oncord.bounds import is_id
-from oncord.messaging.templates import check_template
+from oncord.messaging.templates import check_email_body, check_template
 from oncord.models import MarketingStatus
 
 MAX_STEPS = 20
@@ -156,8 +156,10 @@ def _send(draft: DraftStep) -> tuple[Step | None, list[str]]:
         problems.append("write the e-mail's subject.")
     if not body:
         problems.append("write the message.")
-    for text in (subject, body):
-        problems.extend(check_template(text))
+    problems.extend(check_template(subject))
+    # An e-mail's body may hold block lines ([button: …]); checking them here refuses a malformed one
+    # on save, as the automation and campaign editors do, instead of failing each send later.
+    problems.extend(check_email_body(body) if channel == "email" else check_template(body))
     return Step(kind=StepKind.SEND, channel=channel, subject=subject, body=body), problems
 
 

@@ -53,9 +53,11 @@ class Recipe:
 
 
 _MISSED_SMS = "Hi {{ first_name }}, we missed you at {{ business }} today. Rebook: {{ book_now_url }}"
+# The e-mails' Book Now link is a designed-e-mail button (oncord/messaging/blocks.py); the text
+# part still says it as "Book a new time: <link>". SMS has no buttons, so it keeps the bare link.
 _MISSED_EMAIL = (
     "Hi {{ first_name }},\n\nWe missed you at your {{ appointment_type }} with {{ practitioner }}. "
-    "It only takes a minute to book a new time: {{ book_now_url }}\n\n{{ business }}"
+    "It only takes a minute to book a new time.\n\n[button: Book a new time]\n\n{{ business }}"
 )
 
 _RECALL_EMAIL = (
@@ -112,7 +114,7 @@ RECIPES: tuple[Recipe, ...] = (
         email_subject="Let's find you a new time, {{ first_name }}",
         email_body=(
             "Hi {{ first_name }},\n\nYour {{ appointment_type }} was cancelled. When you are ready, "
-            "book a new time here: {{ book_now_url }}\n\n{{ business }}"
+            "book a new time here.\n\n[button: Book a new time]\n\n{{ business }}"
         ),
     ),
     Recipe(
