@@ -9,6 +9,7 @@ from oncord.bookings.settings import allowed_accounts, clinic_name, update_clini
 from oncord.bookings.urls import (
     EXAMPLE_URL,
     MAX_URL_LENGTH,
+    BookingsUrl,
     InvalidBookingsUrl,
     describe_accounts,
     parse_bookings_url,
@@ -99,3 +100,16 @@ def test_embeds_may_use_the_bookings_addresss_account_and_the_connected_one(db_s
     assert allowed_accounts(db_session) == {("acme", "uk2")}
     make_connection(db_session, clock, subdomain="sunnyside", shard="au1")
     assert allowed_accounts(db_session) == {("acme", "uk2"), ("sunnyside", "au1")}
+
+
+def test_damaged_stored_parts_are_refused_so() -> None:
+    """A widget's stored address that is not a mapping says what to do (shown to staff via the embed)."""
+    with pytest.raises(InvalidBookingsUrl) as refused:
+        BookingsUrl.from_dict("https://acme.ca1.cliniko.com/bookings")
+    assert str(refused.value) == "The stored bookings address is damaged. Paste it again."
+
+
+def test_parts_without_a_fragment_round_trip_without_one() -> None:
+    url = parse_bookings_url("https://acme.ca1.cliniko.com/bookings?business_id=7")
+    assert BookingsUrl.from_dict(url.to_dict()) == url
+    assert BookingsUrl.from_dict(url.to_dict()).link_url == "https://acme.ca1.cliniko.com/bookings?business_id=7"
