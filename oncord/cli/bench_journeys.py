@@ -86,7 +86,8 @@ def _seed(stage: SendingStage, count: int, start: datetime, spread: float) -> No
             automation_id, version_id = versions[i % JOURNEYS]
             due = start + timedelta(seconds=spread * i / max(count, 1))
             rows.append({"automation_id": automation_id, "version_id": version_id,
-                         "appointment_id": appointment_id, "contact_id": contact_id, "state": "active",
+                         "appointment_id": appointment_id, "contact_id": contact_id,
+                         "once_key": f"appointment:{appointment_id}", "state": "active",
                          "step_index": 0, "next_run_at": due,
                          "entered_at": start - timedelta(minutes=15), "created_at": live, "updated_at": live})
         for chunk in range(0, count, 5000):

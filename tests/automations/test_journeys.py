@@ -158,6 +158,30 @@ def test_a_step_another_worker_already_ran_is_not_run_again(
     assert sends(db_session) == []
 
 
+def test_a_pass_with_more_due_enrolments_than_one_batch_runs_them_all_once(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, fake_twilio, monkeypatch
+) -> None:
+    """Enrolments are locked and advanced a batch at a time; one pass takes batch after batch."""
+    import oncord.automations.journeys.runner as runner
+
+    monkeypatch.setattr(runner, "BATCH_SIZE", 2)
+    patients = [make_patient(name, mobile=f"0413 222 33{n}") for n, name in enumerate(["Ann", "Bo", "Cy"])]
+    pull()
+    dna_journey(db_session, clock)
+    miss(sandbox, clock, *patients)
+    pull()
+    zone = lambda _appointment: "Australia/Melbourne"  # noqa: E731
+    from oncord.automations.dispatcher import plan_all
+
+    plan_all(get_database(connected), clock.now())
+    # Each: the SMS step, then the wait (due at once, so in the same pass); then nothing is due.
+    assert advance_all(get_database(connected), clock.now(), zone) == 6
+    assert advance_all(get_database(connected), clock.now(), zone) == 0
+    assert sorted(step_counts(db_session).values()) == [2, 2, 2]
+    dispatch()
+    assert len(fake_twilio.received) == 3
+
+
 def test_editing_a_live_journey_leaves_running_enrolments_on_their_version(
     connected, sandbox, make_patient, pull, dispatch, db_session, clock, smtp_sink, staff
 ) -> None:

@@ -1,8 +1,9 @@
 """Running enrolments: enter contacts whose trigger fired, then run each one's due steps once.
 
-Each step runs inside one transaction with its step-run row, whose unique key (enrolment, step)
-means a second worker or a re-run of the job inserts nothing and stops; a worker killed before the
-commit leaves no trace, so the step runs again later, and once. A send step only writes an
+Due enrolments are taken in batches, each locked in one transaction that also writes the step-run
+rows of the steps it runs; their unique key (enrolment, step) means a second worker or a re-run of
+the job inserts nothing and the step does not take effect again; a worker killed before the commit
+leaves no trace, so the steps run again later, and once. A send step only writes an
 automation send row: the message itself goes through the automation sender and the one
 pipeline (consent, quiet hours, frequency cap, exactly-once) like every other automation message.
 """
@@ -15,7 +16,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,9 @@ EXIT_ON_BOOKING = frozenset({Trigger.DID_NOT_ARRIVE, Trigger.CANCELLED, Trigger.
 EXIT_ON_CANCEL = frozenset({Trigger.UPCOMING, Trigger.RESCHEDULED})
 # Enrolments advanced per pass; the rest wait for the next minute's.
 PASS_LIMIT = 2000
+# Enrolments locked and advanced per transaction: one query each for their rows, automations,
+# appointments, contacts and "booked since" answers, and one insert of step-run rows per step.
+BATCH_SIZE = 100
 
 ZoneOf = Callable[[Appointment | None], str]
 
@@ -80,122 +84,146 @@ def enrol(
 
 def advance_all(database: Database, now: datetime, zone_of: ZoneOf) -> int:
     """Run the due steps of every active enrolment that is due; return how many steps ran."""
+    ran = taken = 0
+    steps_by_version: dict[int, list[Step]] = {}  # versions never change (an edit makes a new one)
+    stuck: set[int] = set()
     with database.session() as session:
-        ids = list(session.scalars(
-            select(JourneyEnrolment.id)
-            .where(JourneyEnrolment.state == EnrolmentState.ACTIVE.value, JourneyEnrolment.next_run_at <= now)
-            .order_by(JourneyEnrolment.next_run_at, JourneyEnrolment.id)
-            .limit(PASS_LIMIT)
-        ))
-        session.commit()
-        ran = 0
-        for enrolment_id in ids:
-            ran += advance(session, enrolment_id, now, zone_of)
+        while taken < PASS_LIMIT:
+            batch = _lock_due(session, min(BATCH_SIZE, PASS_LIMIT - taken), stuck, now)
+            if not batch:
+                session.rollback()
+                break
+            taken += len(batch)
+            # One step of each enrolment per transaction, so a step done is kept when a later one
+            # fails; those with another step due are locked again for the next.
+            while batch:
+                ran_now, again = _advance_round(session, batch, now, zone_of, steps_by_version, stuck)
+                ran += ran_now
+                session.commit()
+                batch = _lock_due(session, len(again), stuck, now, again) if again else []
     return ran
 
 
-def advance(session: Session, enrolment_id: int, now: datetime, zone_of: ZoneOf) -> int:
-    """Run one enrolment's due steps, committing each with its step-run row; return how many ran."""
-    ran = 0
-    while True:
-        # Locked for this step's transaction; one another worker holds is skipped, not waited for, so
-        # two workers' passes share the due enrolments instead of queueing behind each other (PostgreSQL;
-        # SQLite has one writer anyway). The step-run key still keeps each step to one run.
-        enrolment = session.scalars(
-            select(JourneyEnrolment).where(JourneyEnrolment.id == enrolment_id)
-            .with_for_update(skip_locked=True).execution_options(populate_existing=True)
-        ).first()
-        if enrolment is None or enrolment.state != EnrolmentState.ACTIVE or enrolment.next_run_at > now:
-            session.rollback()
-            return ran
-        automation = session.get(Automation, enrolment.automation_id)
-        version = session.get(JourneyVersion, enrolment.version_id)
-        assert automation is not None and version is not None
-        steps = steps_of(version)
-        appointment = session.get(Appointment, enrolment.appointment_id)
-        contact = session.get(Contact, enrolment.contact_id) if enrolment.contact_id else None
+def _lock_due(session: Session, limit: int, stuck: set[int], now: datetime,
+              among: list[int] | None = None) -> list[JourneyEnrolment]:
+    """Lock up to `limit` due active enrolments. One another worker holds is skipped, not waited for,
+    so two workers' passes share the due enrolments instead of queueing behind each other
+    (PostgreSQL; SQLite has one writer anyway)."""
+    query = (
+        select(JourneyEnrolment)
+        .where(JourneyEnrolment.state == EnrolmentState.ACTIVE.value, JourneyEnrolment.next_run_at <= now)
+        .order_by(JourneyEnrolment.next_run_at, JourneyEnrolment.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)
+    )
+    if stuck:
+        query = query.where(JourneyEnrolment.id.not_in(stuck))
+    if among is not None:
+        query = query.where(JourneyEnrolment.id.in_(among))
+    return list(session.scalars(query))
+
+
+def _advance_round(session: Session, batch: list[JourneyEnrolment], now: datetime, zone_of: ZoneOf,
+                   steps_by_version: dict[int, list[Step]], stuck: set[int]) -> tuple[int, list[int]]:
+    """Run the next step of each locked enrolment: their step-run rows go in one insert, whose unique
+    key (enrolment, step) keeps a step to one run, and only the steps whose row it wrote take effect.
+    Return how many ran and the enrolments with another step due (the caller commits)."""
+    automations = _by_id(session, Automation, {e.automation_id for e in batch})
+    missing = {e.version_id for e in batch} - steps_by_version.keys()
+    if missing:
+        for version in session.scalars(select(JourneyVersion).where(JourneyVersion.id.in_(missing))):
+            steps_by_version[version.id] = steps_of(version)
+    appointments = _by_id(session, Appointment, {e.appointment_id for e in batch})
+    contacts = _by_id(session, Contact, {e.contact_id for e in batch if e.contact_id})
+    booked = _booked_since_any(session, batch)
+    runs: list[tuple[JourneyEnrolment, int, Step, str, dict[str, Any]]] = []
+    for enrolment in batch:
+        automation = automations[enrolment.automation_id]
+        steps = steps_by_version[enrolment.version_id]
+        appointment = appointments.get(enrolment.appointment_id)
+        contact = contacts.get(enrolment.contact_id) if enrolment.contact_id else None
         index = enrolment.step_index
-        reason = exit_reason(session, automation, enrolment, steps[index:], appointment, contact, now)
+        reason = exit_reason(session, automation, enrolment, steps[index:], appointment, contact, now,
+                             booked=enrolment.id in booked)
         if reason is not None or index >= len(steps):
             state = EnrolmentState.EXITED if reason else EnrolmentState.FINISHED
-            _end(session, enrolment, now, state, reason)
-            session.commit()
-            return ran
+            _apply(enrolment, now, _ended(now, state, reason))
+            continue
         step = steps[index]
-        if not _claim(session, enrolment.id, index, step, now):
-            # Another worker (or an earlier run of this job) ran it; it moves the enrolment on.
-            session.rollback()
-            return ran
-        changes = _run(session, automation, enrolment, step, index, appointment, contact, now, zone_of)
-        moved = session.execute(
-            update(JourneyEnrolment)
-            .where(JourneyEnrolment.id == enrolment.id, JourneyEnrolment.step_index == index)
-            .values(step_index=index + 1, updated_at=now, **changes)
-            .returning(JourneyEnrolment.id)
-        ).first()
-        if moved is None:  # pragma: no cover - the step-run claim already excludes a second runner
-            session.rollback()
-            return ran
-        session.commit()
+        outcome, changes = _outcome(session, enrolment, step, appointment, contact, now, zone_of, booked)
+        runs.append((enrolment, index, step, outcome, changes))
+    if not runs:
+        return 0, []
+    claimed = _claim_all(session, [(e.id, index, step, outcome) for e, index, step, outcome, _ in runs], now)
+    ran, again = 0, []
+    for enrolment, index, step, _, changes in runs:
+        if (enrolment.id, index) not in claimed:
+            # Its step-run row is there already, yet the enrolment did not move on: leave it for a
+            # look rather than take it again in this pass.
+            log.warning("journey enrolment %s: step %s ran before", enrolment.id, index)
+            stuck.add(enrolment.id)
+            continue
+        if step.kind == StepKind.SEND:
+            _insert_send(session, automations[enrolment.automation_id], enrolment, step, index, now)
+        _apply(enrolment, now, {"step_index": index + 1, **changes})
         ran += 1
+        if enrolment.state == EnrolmentState.ACTIVE and enrolment.next_run_at <= now:
+            again.append(enrolment.id)
+    return ran, again
 
 
-def _claim(session: Session, enrolment_id: int, index: int, step: Step, now: datetime) -> bool:
+def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    query = select(model).where(model.id.in_(ids)).execution_options(populate_existing=True)
+    return {row.id: row for row in session.scalars(query)}
+
+
+def _apply(enrolment: JourneyEnrolment, now: datetime, changes: dict[str, Any]) -> None:
+    enrolment.updated_at = now
+    for name, value in changes.items():
+        setattr(enrolment, name, value)
+
+
+def _claim_all(
+    session: Session, runs: list[tuple[int, int, Step, str]], now: datetime
+) -> set[tuple[int, int]]:
+    """Write the step-run rows; return the (enrolment, step) keys written (not there before)."""
     table = table_of(JourneyStepRun)
-    row = {"enrolment_id": enrolment_id, "step_index": index, "kind": step.kind, "outcome": "", "ran_at": now}
-    statement = _insert(session, table).values(row).on_conflict_do_nothing().returning(table.c.id)
-    return session.execute(statement).first() is not None
+    rows = [{"enrolment_id": enrolment_id, "step_index": index, "kind": step.kind, "outcome": outcome,
+             "ran_at": now} for enrolment_id, index, step, outcome in runs]
+    statement = (_insert(session, table).values(rows).on_conflict_do_nothing()
+                 .returning(table.c.enrolment_id, table.c.step_index))
+    return {(row.enrolment_id, row.step_index) for row in session.execute(statement)}
 
 
-def _set_outcome(session: Session, enrolment_id: int, index: int, outcome: str) -> None:
-    session.execute(
-        update(JourneyStepRun)
-        .where(JourneyStepRun.enrolment_id == enrolment_id, JourneyStepRun.step_index == index)
-        .values(outcome=outcome)
-    )
-
-
-def _run(
+def _outcome(
     session: Session,
-    automation: Automation,
     enrolment: JourneyEnrolment,
     step: Step,
-    index: int,
     appointment: Appointment | None,
     contact: Contact | None,
     now: datetime,
     zone_of: ZoneOf,
-) -> dict[str, Any]:
-    """Do one step; return the enrolment's other changes."""
+    booked: set[int],
+) -> tuple[str, dict[str, Any]]:
+    """What one step does: its step-run outcome and the enrolment's other changes. A send step's
+    message row is written once its step-run row is (the caller)."""
     if step.kind == StepKind.SEND:
-        _insert_send(session, automation, enrolment, step, index, now)
-        _set_outcome(session, enrolment.id, index, "message queued")
-        return {}
+        return "message queued", {}
     if step.kind == StepKind.WAIT:
         until = wait_until(step, now, zone_of(appointment))
-        _set_outcome(session, enrolment.id, index, f"waiting until {until:%Y-%m-%d %H:%M} UTC")
-        return {"next_run_at": until}
+        return f"waiting until {until:%Y-%m-%d %H:%M} UTC", {"next_run_at": until}
     if step.kind == StepKind.CONDITION:
-        holds = condition_holds(session, step, enrolment, contact, now)
-        _set_outcome(session, enrolment.id, index, "condition met" if holds else "condition not met")
+        holds = condition_holds(session, step, enrolment, contact, now, booked=enrolment.id in booked)
         if holds:
-            return {}
-        return _ended(now, EnrolmentState.EXITED, "condition_not_met")
-    _set_outcome(session, enrolment.id, index, "stopped")
-    return _ended(now, EnrolmentState.FINISHED, None)
+            return "condition met", {}
+        return "condition not met", _ended(now, EnrolmentState.EXITED, "condition_not_met")
+    return "stopped", _ended(now, EnrolmentState.FINISHED, None)
 
 
 def _ended(now: datetime, state: EnrolmentState, reason: str | None) -> dict[str, Any]:
     return {"state": state.value, "finished_at": now, "exit_reason": reason}
-
-
-def _end(session: Session, enrolment: JourneyEnrolment, now: datetime, state: EnrolmentState,
-         reason: str | None) -> None:
-    session.execute(
-        update(JourneyEnrolment)
-        .where(JourneyEnrolment.id == enrolment.id, JourneyEnrolment.state == EnrolmentState.ACTIVE.value)
-        .values(updated_at=now, **_ended(now, state, reason))
-    )
 
 
 def _insert_send(session: Session, automation: Automation, enrolment: JourneyEnrolment, step: Step,
@@ -249,6 +277,7 @@ def exit_reason(
     appointment: Appointment | None,
     contact: Contact | None,
     now: datetime,
+    booked: bool | None = None,
 ) -> str | None:
     """Why the enrolment ends before its next step, or None: the journey's exit rules."""
     # Turning a journey off ends the journeys in progress, also those that only wake after it is on
@@ -263,7 +292,9 @@ def exit_reason(
     trigger = automation.trigger
     if trigger in EXIT_ON_CANCEL and appointment.cancelled_at is not None:
         return "appointment_cancelled"
-    if trigger in EXIT_ON_BOOKING and _booked_since(session, enrolment, contact.id):
+    if trigger in EXIT_ON_BOOKING and (
+        booked if booked is not None else _booked_since(session, enrolment, contact.id)
+    ):
         return "booked"
     channels = {s.channel for s in remaining if s.kind == StepKind.SEND}
     if channels and all(_status(contact, c) == MarketingStatus.UNSUBSCRIBED for c in channels):
@@ -287,10 +318,32 @@ def _booked_since(session: Session, enrolment: JourneyEnrolment, contact_id: int
     ))))
 
 
+def _booked_since_any(session: Session, enrolments: list[JourneyEnrolment]) -> set[int]:
+    """The enrolments whose contact has booked since entering, in one query (as _booked_since)."""
+    with_contact = [e for e in enrolments if e.contact_id]
+    if not with_contact:
+        return set()
+    enrolment = table_of(JourneyEnrolment)
+    return set(session.scalars(
+        select(enrolment.c.id).where(
+            enrolment.c.id.in_([e.id for e in with_contact]),
+            exists(select(Appointment.id).where(
+                Appointment.contact_id == enrolment.c.contact_id,
+                Appointment.id != enrolment.c.appointment_id,
+                Appointment.cancelled_at.is_(None),
+                Appointment.archived_at.is_(None),
+                Appointment.cliniko_created_at >= enrolment.c.entered_at,
+            )),
+        )
+    ))
+
+
 def condition_holds(
-    session: Session, step: Step, enrolment: JourneyEnrolment, contact: Contact | None, now: datetime
+    session: Session, step: Step, enrolment: JourneyEnrolment, contact: Contact | None, now: datetime,
+    booked: bool | None = None,
 ) -> bool:
-    """Whether a condition step lets the contact carry on."""
+    """Whether a condition step lets the contact carry on (booked: "has booked since entering",
+    when the caller already knows it)."""
     if contact is None:
         return False
     if step.test == Test.FUTURE_BOOKING:
@@ -299,7 +352,7 @@ def condition_holds(
             Appointment.cancelled_at.is_(None), Appointment.archived_at.is_(None),
         )))))
     elif step.test == Test.BOOKED_SINCE_ENTERING:
-        result = _booked_since(session, enrolment, contact.id)
+        result = booked if booked is not None else _booked_since(session, enrolment, contact.id)
     elif step.test == Test.MARKETING_STATUS:
         result = _status(contact, step.channel or "email") == step.status
     elif step.test == Test.APPOINTMENT_TYPE_SEEN:
