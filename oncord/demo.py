@@ -15,6 +15,7 @@ from werkzeug.security import generate_password_hash
 from werkzeug.serving import run_simple
 
 from oncord import context, create_app, migrate
+from oncord.automations.journeys.recipes import BY_KEY, turn_on
 from oncord.bookings.settings import clinic_settings, update_clinic_settings
 from oncord.bookings.urls import parse_bookings_url
 from oncord.cliniko.errors import ClinikoError
@@ -24,7 +25,7 @@ from oncord.embedded_redis import start_redis
 from oncord.integration import active_connection, connect_cliniko
 from oncord.jobs.sync_jobs import run_pull
 from oncord.messaging.profile import settings_row
-from oncord.models import User
+from oncord.models import Automation, User
 from oncord.sandbox.server import start_sandbox
 from oncord.sync.launcher import create_run
 
@@ -60,6 +61,17 @@ def _seed_clinic_settings(session, connection, clock) -> None:
     if clinic_settings(session).bookings_url is None and connection.account_subdomain:
         url = web_base_url(connection.account_subdomain, connection.shard) + "/bookings"
         update_clinic_settings(session, clinic_name=name, bookings_url=parse_bookings_url(url), clock=clock)
+
+
+# A newcomer sees automations work from the first minute: a service reminder and a follow-up.
+DEMO_RECIPES = ("reminder-24h", "did-not-arrive")
+
+
+def seed_demo_recipes(session, clock) -> list[Automation]:
+    """Switch the demo's two recipes on, once: a demo that already has automations is left as it is."""
+    if session.scalar(select(Automation.id).limit(1)) is not None:
+        return []
+    return [turn_on(session, BY_KEY[key], clock) for key in DEMO_RECIPES]
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
@@ -109,6 +121,7 @@ def run_demo(*, host: str, port: int, patients: int, sandbox_port: int) -> None:
                     raise click.ClickException(exc.user_message) from exc
                 session.commit()
             _seed_clinic_settings(session, active_connection(session), context.clock(app))
+            seed_demo_recipes(session, context.clock(app))
             session.commit()
             run = create_run(session, full=False, trigger="demo", clock=context.clock(app))
             session.commit()

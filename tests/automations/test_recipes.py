@@ -179,3 +179,23 @@ def test_the_reminder_recipe_skips_patients_cliniko_reminds_unless_told_otherwis
     assert [m.to for m in fake_twilio.received] == ["+61413222333"]
     skipped = [s for s in sends(db_session) if s.state == "skipped"]
     assert [(s.channel, s.reason) for s in skipped] == [("sms", "cliniko_reminds")]
+
+
+def test_the_demo_starts_with_two_recipes_switched_on_once(staff, db_session, clock) -> None:
+    """`make run` turns on the reminder and the did-not-arrive follow-up, so a newcomer sees them work;
+    a demo restarted later (it already has automations) gets no copies."""
+    from oncord.demo import seed_demo_recipes
+
+    seed_demo_recipes(db_session, clock)
+    db_session.commit()
+    seed_demo_recipes(db_session, clock)
+    db_session.commit()
+
+    automations = db_session.scalars(select(Automation).order_by(Automation.id)).all()
+    assert [(a.name, a.enabled, a.is_service) for a in automations] == [
+        ("24-hour appointment reminder", True, True), ("Did-not-arrive follow-up", True, False)]
+    follow_up = JourneyVersion.automation_id == automations[1].id
+    versions = db_session.scalars(select(JourneyVersion).where(follow_up))
+    assert [len(v.steps) for v in versions] == [4]
+    page = staff.get("/automations")
+    assert "24-hour appointment reminder" in page.text and "Did-not-arrive follow-up" in page.text
