@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from oncord.attribution.figures import Source
-from oncord.dashboard.chart import BOTTOM, HEIGHT, LEFT, TOP, WIDTH, _nice_max
+from oncord.dashboard.chart import BOTTOM, HEIGHT, LEFT, TOP, WIDTH, nice_max
 
 # Distinct on white and for the common colour-vision deficiencies (Okabe-Ito).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9")
@@ -87,7 +87,7 @@ def build_bookings_chart(starts: list[datetime], sources: list[Source]) -> Booki
     """Stack each source's bookings per week on one scale with 5 gridlines."""
     series = _series(sources, len(starts))
     totals = [sum(s.weekly[i] for s in series) for i in range(len(starts))]
-    top = _nice_max(max(totals, default=0))
+    top = nice_max(max(totals, default=0))
     plot_height = HEIGHT - BOTTOM - TOP
     slot = (WIDTH - LEFT) / max(len(starts), 1)
     bar_width = slot * 0.62

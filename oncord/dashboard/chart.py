@@ -51,7 +51,8 @@ class Chart:
         return all(bar.week.total == 0 for bar in self.bars)
 
 
-def _nice_max(value: int) -> int:
+def nice_max(value: int) -> int:
+    """The top of a chart's axis: `value` rounded up to a round number (both dashboard charts use it)."""
     if value <= 4:
         return 4
     for step in (5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000):
@@ -62,7 +63,7 @@ def _nice_max(value: int) -> int:
 
 def build_chart(weeks: list[Week]) -> Chart:
     """Stack attended, cancelled and did-not-arrive per week on a shared scale with 5 gridlines."""
-    top = _nice_max(max((w.total for w in weeks), default=0))
+    top = nice_max(max((w.total for w in weeks), default=0))
     plot_height = HEIGHT - BOTTOM - TOP
     slot = (WIDTH - LEFT) / max(len(weeks), 1)
     bar_width = slot * 0.62
