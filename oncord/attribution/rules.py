@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from oncord.config import Settings
 from oncord.db import table_of
 from oncord.models import (
     Appointment,
@@ -31,7 +32,8 @@ from oncord.models import (
     SendState,
 )
 
-DEFAULT_WINDOW = timedelta(days=7)
+# The configured default (ATTRIBUTION_WINDOW_DAYS), for callers that pass no window.
+DEFAULT_WINDOW = timedelta(days=Settings.attribution_window_days)
 
 
 @dataclass(frozen=True)

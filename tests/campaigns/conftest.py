@@ -1,4 +1,5 @@
-"""The campaign tests' app (real SMTP sink and Twilio stand-in), and starting a campaign as the UI does."""
+"""The campaign tests' app (real SMTP sink and Twilio stand-in) on an empty sandbox, and starting
+a campaign as the UI does."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from oncord import context
 from oncord.campaigns import lifecycle
@@ -14,7 +16,13 @@ from oncord.db import get_database
 from oncord.jobs.enqueue import enqueue_round
 from oncord.models import Campaign
 from oncord.queue import get_queue
-from tests.fixtures.cliniko import connect_to_sandbox, pull_in_process
+from tests.fixtures.empty_sandbox import (  # noqa: F401 (fixtures)
+    client_as,
+    connected,
+    make_patient,
+    pull,
+    sandbox,
+)
 
 
 @pytest.fixture
@@ -35,53 +43,6 @@ def start_campaign(messaging_app: Flask) -> Callable[..., Campaign]:
 
 
 @pytest.fixture
-def sandbox(sandbox_factory, clock):
-    """A Cliniko sandbox on the test's clock with no patients until a test adds them."""
-    return sandbox_factory(clock=clock.now, patients=0, appointments=0, rate_limit=None)
-
-
-@pytest.fixture
-def connected(messaging_app: Flask, sandbox) -> Flask:
-    """The messaging app connected to the sandbox; Cliniko retries take no time."""
-    return connect_to_sandbox(messaging_app, sandbox)
-
-
-@pytest.fixture
-def pull(connected: Flask) -> Callable[[], object]:
-    """Run an incremental pull in-process (full the first time)."""
-    return lambda: pull_in_process(connected)
-
-
-@pytest.fixture
-def make_patient(sandbox) -> Callable[..., str]:
-    """A sandbox patient who accepted e-mail and SMS marketing; returns the Cliniko id."""
-    counter = iter(range(1, 1000))
-
-    def _make(first_name: str = "Olivia", *, mobile: str = "0412 345 678") -> str:
-        n = next(counter)
-        patient_id = sandbox.store.create_patient(
-            {
-                "first_name": first_name,
-                "last_name": f"Campaign{n}",
-                "email": f"{first_name.lower()}{n}@example.com",
-                "accepted_email_marketing": True,
-                "patient_phone_numbers": [{"number": mobile, "phone_type": "Mobile"}],
-            }
-        )
-        sandbox.store.edit_patient(patient_id, accepted_sms_marketing=True)
-        return patient_id
-
-    return _make
-
-
-@pytest.fixture
-def staff(messaging_app: Flask, db_session, clock):
+def staff(messaging_app: Flask, db_session, clock) -> FlaskClient:
     """A test client logged in as a staff member of the messaging app."""
-    from tests.factories import make_user
-    from tests.web.conftest import log_in
-
-    make_user(db_session, clock, email="reception@clinic.example")
-    db_session.commit()
-    client = messaging_app.test_client()
-    assert log_in(client, "reception@clinic.example").status_code == 303
-    return client
+    return client_as(messaging_app, db_session, clock, "reception@clinic.example", is_admin=False)
