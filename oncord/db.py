@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from flask import Flask, current_app, g
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -51,6 +63,21 @@ class Base(DeclarativeBase):
 def table_of(model: type[Base]) -> Table:
     """The model's Core table, typed as Table (SQLAlchemy types __table__ as FromClause)."""
     return cast(Table, model.__table__)
+
+
+def one_of(
+    session: Session, column: ColumnElement[Any] | QueryableAttribute[Any], values: Collection[Any]
+) -> ColumnElement[bool]:
+    """`column IN values`, sent to PostgreSQL as one array parameter (`= ANY(:values)`).
+
+    An IN list becomes one bind parameter per value: a page's look-up of 100 ids then costs
+    the driver a fresh parse of a long statement each time, several times the query itself.
+    SQLite has no arrays, so it keeps the IN list.
+    """
+    element = column.__clause_element__() if isinstance(column, QueryableAttribute) else column
+    if session.get_bind().dialect.name == "postgresql":
+        return element == any_(bindparam(None, list(values), type_=ARRAY(element.type)))
+    return element.in_(list(values))
 
 
 def make_engine(url: str) -> Engine:

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from oncord.config import Settings
-from oncord.db import table_of
+from oncord.db import one_of, table_of
 from oncord.models import (
     Appointment,
     AttributionKind,
@@ -58,7 +58,7 @@ def attribute_new_bookings(
     bookings = session.execute(
         select(Appointment.id, Appointment.contact_id, Appointment.cliniko_created_at,
                Appointment.booked_online)
-        .where(Appointment.id.in_(list(appointment_ids)), Appointment.contact_id.is_not(None),
+        .where(one_of(session, Appointment.id, appointment_ids), Appointment.contact_id.is_not(None),
                Appointment.cliniko_created_at.is_not(None))
     ).all()
     if not bookings:
@@ -111,7 +111,7 @@ def _by_contact(candidates: list[_Candidate]) -> dict[int, list[_Candidate]]:
 def _clicks(session: Session, contacts: set[int], earliest: datetime, latest: datetime) -> list[_Candidate]:
     rows = session.execute(
         select(BookingClick).where(
-            BookingClick.contact_id.in_(contacts),
+            one_of(session, BookingClick.contact_id, contacts),
             BookingClick.first_clicked_at >= earliest,
             BookingClick.first_clicked_at <= latest,
         )
@@ -126,14 +126,15 @@ def _deliveries(
     campaign = session.execute(
         select(CampaignRecipient.id, CampaignRecipient.campaign_id, CampaignRecipient.contact_id,
                CampaignRecipient.sent_at)
-        .where(CampaignRecipient.contact_id.in_(contacts),
+        .where(one_of(session, CampaignRecipient.contact_id, contacts),
                CampaignRecipient.state == RecipientState.SENT.value,
                CampaignRecipient.sent_at >= earliest, CampaignRecipient.sent_at <= latest)
     ).all()
     automation = session.execute(
         select(AutomationSend.id, AutomationSend.automation_id, AutomationSend.contact_id,
                AutomationSend.sent_at)
-        .where(AutomationSend.contact_id.in_(contacts), AutomationSend.state == SendState.SENT.value,
+        .where(one_of(session, AutomationSend.contact_id, contacts),
+               AutomationSend.state == SendState.SENT.value,
                AutomationSend.sent_at >= earliest, AutomationSend.sent_at <= latest)
     ).all()
     return [

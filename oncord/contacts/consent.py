@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from oncord.db import table_of
+from oncord.db import one_of, table_of
 from oncord.models import (
     SELF_UNSUBSCRIBE_SOURCES,
     ActivityEvent,
@@ -257,7 +257,7 @@ def sms_held_locally(session: Session, contact_ids: Iterable[int]) -> set[int]:
         return set()
     newest = (
         select(func.max(ConsentChange.id))
-        .where(ConsentChange.contact_id.in_(ids), ConsentChange.channel == "sms")
+        .where(one_of(session, ConsentChange.contact_id, ids), ConsentChange.channel == "sms")
         .group_by(ConsentChange.contact_id)
     )
     return set(session.scalars(

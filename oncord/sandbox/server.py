@@ -1,4 +1,4 @@
-"""Run the sandbox on a threaded werkzeug server in a background thread."""
+"""Run the sandbox on a threaded keep-alive HTTP/1.1 server in a background thread."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
 from oncord.sandbox.app import create_app
+from oncord.sandbox.http11 import KeepAliveServer, make_keep_alive_server
 from oncord.sandbox.store import SandboxStore
 
 DEMO_KEY_BODY = "MS1vbmNvcmQtc2FuZGJveC1kZW1vLWtleQ"
@@ -21,17 +20,10 @@ def api_key_for(shard: str) -> str:
     return f"{DEMO_KEY_BODY}-{shard}"
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """Skips the per-request access log line, which costs more than serving a page."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Log nothing."""
-
-
 class RunningSandbox:
     """A sandbox being served: where it is, the key it accepts, its store; stop() ends it."""
 
-    def __init__(self, server: BaseWSGIServer, store: SandboxStore, api_key: str) -> None:
+    def __init__(self, server: KeepAliveServer, store: SandboxStore, api_key: str) -> None:
         self.server = server
         self.store = store
         self.api_key = api_key
@@ -86,17 +78,14 @@ def build_sandbox(
     port: int = 0,
     clock: Callable[[], datetime] | None = None,
     log_requests: bool = False,
-) -> tuple[BaseWSGIServer, SandboxStore, str]:
+) -> tuple[KeepAliveServer, SandboxStore, str]:
     """Generate the account and bind a threaded server to it (not yet serving)."""
     store = SandboxStore(
         patients=patients, appointments=appointments, seed=seed, shard=shard, clock=clock,
         rate_limit=rate_limit, rate_window_seconds=rate_window_seconds,
     )
     api_key = api_key_for(shard)
-    server = make_server(
-        host, port, create_app(store, api_key), threaded=True,
-        request_handler=WSGIRequestHandler if log_requests else QuietRequestHandler,
-    )
+    server = make_keep_alive_server(host, port, create_app(store, api_key), log_requests=log_requests)
     return server, store, api_key
 
 

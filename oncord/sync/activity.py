@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, select
 from sqlalchemy.orm import Session
 
-from oncord.db import table_of
+from oncord.db import one_of, table_of
 from oncord.models import ActivityEvent, ActivityKind, Appointment
 from oncord.sync.bulk import insert_ignoring_duplicates
 
@@ -83,7 +83,7 @@ def record_events_for_appointment_ids(session: Session, ids: list[int], now: dat
     table = table_of(Appointment)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = session.execute(select(table).where(table.c.id.in_(chunk))).mappings().all()
+        rows = session.execute(select(table).where(one_of(session, table.c.id, chunk))).mappings().all()
         record_appointment_events(session, rows, now)
 
 

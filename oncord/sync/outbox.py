@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oncord.clock import utc
+from oncord.db import one_of
 from oncord.models import ChangeStatus, Contact, PatientChange
 from oncord.sync.patient_fields import PUSHABLE_FIELDS
 
@@ -80,7 +81,7 @@ def protected_fields(session: Session, contact_ids: Iterable[int]) -> dict[int, 
         return result
     rows = session.execute(
         select(PatientChange.contact_id, PatientChange.field).where(
-            PatientChange.contact_id.in_(ids), PatientChange.open_key == OPEN
+            one_of(session, PatientChange.contact_id, ids), PatientChange.open_key == OPEN
         )
     )
     for contact_id, field in rows:

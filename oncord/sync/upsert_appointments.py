@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oncord.db import table_of
+from oncord.db import one_of, table_of
 from oncord.models import ActivityEvent, Appointment, AppointmentKind, Contact
 from oncord.sync.activity import appointment_event_rows, record_appointment_events
 from oncord.sync.bulk import can_copy, copy_new_rows, insert_returning_ids, update_by_id
@@ -32,7 +32,9 @@ def upsert_appointments(
             select(
                 table.c.id, table.c.cliniko_id, table.c.cliniko_updated_at, table.c.contact_id,
                 table.c.starts_at,
-            ).where(table.c.kind == AppointmentKind.INDIVIDUAL.value, table.c.cliniko_id.in_(by_id))
+            ).where(
+                table.c.kind == AppointmentKind.INDIVIDUAL.value, one_of(session, table.c.cliniko_id, by_id)
+            )
         )
     }
     patient_ids = {a.patient_id for a in appointments if a.patient_id}
@@ -40,7 +42,9 @@ def upsert_appointments(
     contacts = {
         patient_id: contact_id
         for patient_id, contact_id in session.execute(
-            select(Contact.cliniko_patient_id, Contact.id).where(Contact.cliniko_patient_id.in_(patient_ids))
+            select(Contact.cliniko_patient_id, Contact.id).where(
+                one_of(session, Contact.cliniko_patient_id, patient_ids)
+            )
         ).all()
         if patient_id is not None
     }

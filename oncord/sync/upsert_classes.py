@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from oncord.cliniko.payloads import Attendee
 from oncord.cliniko.payloads import GroupAppointment as GroupRecord
-from oncord.db import table_of
+from oncord.db import one_of, table_of
 from oncord.models import Appointment, AppointmentKind, Contact, GroupAppointment
 from oncord.sync.activity import record_appointment_events
 from oncord.sync.bulk import insert_returning_ids, update_by_id
@@ -45,7 +45,7 @@ def upsert_group_appointments(
         row.cliniko_id: row
         for row in session.execute(
             select(table.c.id, table.c.cliniko_id, table.c.cliniko_updated_at, table.c.archived_at).where(
-                table.c.cliniko_id.in_([r.id for r in records])
+                one_of(session, table.c.cliniko_id, [r.id for r in records])
             )
         )
     }
@@ -98,7 +98,7 @@ def _carry_over(
     table = table_of(Appointment)
     by_id = {c["id"]: c for c in classes}
     rows = session.execute(
-        select(table).where(table.c.group_appointment_id.in_(list(by_id)))
+        select(table).where(one_of(session, table.c.group_appointment_id, list(by_id)))
     ).mappings().all()
     changed = []
     for row in rows:
@@ -147,7 +147,9 @@ def upsert_attendees(session: Session, records: Sequence[Attendee], now: datetim
     groups = {
         row["cliniko_id"]: row
         for row in session.execute(
-            select(groups_table).where(groups_table.c.cliniko_id.in_({r.booking_id for r in records}))
+            select(groups_table).where(
+                one_of(session, groups_table.c.cliniko_id, {r.booking_id for r in records})
+            )
         ).mappings()
     }
     attendees = [r for r in records if r.booking_id in groups]
@@ -159,7 +161,7 @@ def upsert_attendees(session: Session, records: Sequence[Attendee], now: datetim
         row.cliniko_id: row
         for row in session.execute(
             select(table.c.id, table.c.cliniko_id, table.c.cliniko_updated_at).where(
-                table.c.kind == CLASS, table.c.cliniko_id.in_([a.id for a in attendees])
+                table.c.kind == CLASS, one_of(session, table.c.cliniko_id, [a.id for a in attendees])
             )
         )
     }
@@ -167,7 +169,7 @@ def upsert_attendees(session: Session, records: Sequence[Attendee], now: datetim
         patient_id: contact_id
         for patient_id, contact_id in session.execute(
             select(Contact.cliniko_patient_id, Contact.id).where(
-                Contact.cliniko_patient_id.in_({a.patient_id for a in attendees})
+                one_of(session, Contact.cliniko_patient_id, {a.patient_id for a in attendees})
             )
         ).all()
         if patient_id is not None

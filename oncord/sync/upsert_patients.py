@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, select, update
 from sqlalchemy.orm import Session
 
 from oncord.contacts.consent import PulledChange, pulled_status, record_pulled_changes, sms_held_locally
-from oncord.db import table_of
+from oncord.db import one_of, table_of
 from oncord.models import Appointment, Contact, MarketingStatus
 from oncord.sync.bulk import insert_returning_ids, update_by_id
 from oncord.sync.outbox import protected_fields
@@ -56,7 +56,9 @@ def upsert_patients(
     existing = {
         row.cliniko_patient_id: row
         for row in session.execute(
-            select(*(table.c[c] for c in _CONTACT_COLUMNS)).where(table.c.cliniko_patient_id.in_(by_id))
+            select(*(table.c[c] for c in _CONTACT_COLUMNS)).where(
+                one_of(session, table.c.cliniko_patient_id, by_id)
+            )
         )
     }
     email_matches = _unlinked_contacts_by_email(session, patients, existing) if link_by_email else {}
@@ -128,9 +130,10 @@ def _unlinked_contacts_by_email(
     if not wanted:
         return {}
     table = table_of(Contact)
+    email_key = func.lower(table.c.email, type_=String)
     rows = session.execute(
-        select(*(table.c[c] for c in _CONTACT_COLUMNS), func.lower(table.c.email).label("email_key"))
-        .where(table.c.cliniko_patient_id.is_(None), func.lower(table.c.email).in_(wanted))
+        select(*(table.c[c] for c in _CONTACT_COLUMNS), email_key.label("email_key"))
+        .where(table.c.cliniko_patient_id.is_(None), one_of(session, email_key, wanted))
         .order_by(table.c.id)
     )
     matches: dict[str, Any] = {}
@@ -146,7 +149,8 @@ def _link_waiting_appointments(session: Session, cliniko_patient_ids: list[str])
     waiting = list(
         session.scalars(
             select(Appointment.id).where(
-                Appointment.contact_id.is_(None), Appointment.cliniko_patient_id.in_(cliniko_patient_ids)
+                Appointment.contact_id.is_(None),
+                one_of(session, Appointment.cliniko_patient_id, cliniko_patient_ids),
             )
         )
     )
@@ -157,7 +161,7 @@ def _link_waiting_appointments(session: Session, cliniko_patient_ids: list[str])
             .scalar_subquery()
         )
         session.execute(
-            update(Appointment).where(Appointment.id.in_(waiting)).values(contact_id=contact_id),
+            update(Appointment).where(one_of(session, Appointment.id, waiting)).values(contact_id=contact_id),
             execution_options={"synchronize_session": False},
         )
     return waiting
