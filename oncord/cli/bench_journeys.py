@@ -93,6 +93,10 @@ def _seed(stage: SendingStage, count: int, start: datetime, spread: float) -> No
         for chunk in range(0, count, 5000):
             session.execute(insert(JourneyEnrolment), rows[chunk:chunk + 5000])
         session.commit()
+        # A live database has planner statistics (autovacuum gathers them); a bulk load has none
+        # until then, and without them the per-batch "booked since" query plans a full scan.
+        session.execute(text("ANALYZE"))
+        session.commit()
 
 
 @click.command("journeys")

@@ -368,3 +368,29 @@ def test_turning_a_journey_off_ends_the_enrolments_in_progress(
     db_session.expire_all()
     enrolment = db_session.scalars(select(JourneyEnrolment)).one()
     assert (enrolment.state, enrolment.exit_reason) == ("exited", "automation_off")
+
+
+def test_a_future_booking_condition_is_answered_for_each_contact_of_a_batch(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, fake_twilio
+) -> None:
+    """Of two patients advanced together, only the one with nothing booked ahead gets the SMS."""
+    booked, unbooked = make_patient("Ann", mobile="0413 222 330"), make_patient("Bo", mobile="0413 222 331")
+    pull()
+    automation = make_automation(db_session, clock, name="Rebook", trigger="did_not_arrive", **FOLLOW_UP)
+    save_steps(db_session, automation.id, [
+        Step(kind="condition", test="future_booking", negate=True),
+        Step(kind="send", channel="sms", body="Time to rebook, {{ first_name }}"),
+    ], clock.now())
+    db_session.commit()
+    # Booked ahead before missing this one: not "booked since entering", which would end it anyway.
+    ahead = iso(clock.now() + timedelta(days=3))
+    sandbox.store.add_appointment(patient_id=booked.cliniko_id, starts_at=ahead)
+    miss(sandbox, clock, booked, unbooked)
+    pull()
+    dispatch()
+    dispatch()
+    assert [m.body.splitlines()[0] for m in fake_twilio.received] == ["Time to rebook, Bo"]
+    db_session.expire_all()
+    reasons = {e.contact_id: e.exit_reason for e in db_session.scalars(select(JourneyEnrolment))}
+    assert reasons == {contact_of(db_session, booked).id: "condition_not_met",
+                       contact_of(db_session, unbooked).id: None}

@@ -16,11 +16,17 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from oncord.automations.journeys.steps import Step, StepKind, Test
+from oncord.automations.journeys.conditions import (
+    BatchFacts,
+    booked_since_entering,
+    holding,
+    marketing_status,
+)
+from oncord.automations.journeys.steps import Step, StepKind
 from oncord.automations.journeys.versions import steps_of
 from oncord.automations.spec import AutomationSpec
 from oncord.automations.triggers import Firing
@@ -48,7 +54,8 @@ EXIT_ON_CANCEL = frozenset({Trigger.UPCOMING, Trigger.RESCHEDULED})
 # Enrolments advanced per pass; the rest wait for the next minute's.
 PASS_LIMIT = 2000
 # Enrolments locked and advanced per transaction: one query each for their rows, automations,
-# appointments, contacts and "booked since" answers, and one insert of step-run rows per step.
+# appointments, contacts, "booked since" answers and each condition test met, one insert of
+# step-run rows and one of sends.
 BATCH_SIZE = 100
 
 ZoneOf = Callable[[Appointment | None], str]
@@ -125,8 +132,9 @@ def _lock_due(session: Session, limit: int, stuck: set[int], now: datetime,
 
 def _advance_round(session: Session, batch: list[JourneyEnrolment], now: datetime, zone_of: ZoneOf,
                    steps_by_version: dict[int, list[Step]], stuck: set[int]) -> tuple[int, list[int]]:
-    """Run the next step of each locked enrolment: their step-run rows go in one insert, whose unique
-    key (enrolment, step) keeps a step to one run, and only the steps whose row it wrote take effect.
+    """Run the next step of each locked enrolment: the exit rules and conditions are answered for
+    the whole batch, its step-run rows go in one insert, whose unique key (enrolment, step) keeps a
+    step to one run, and only the steps whose row it wrote take effect (their sends in one more).
     Return how many ran and the enrolments with another step due (the caller commits)."""
     automations = _by_id(session, Automation, {e.automation_id for e in batch})
     missing = {e.version_id for e in batch} - steps_by_version.keys()
@@ -135,27 +143,28 @@ def _advance_round(session: Session, batch: list[JourneyEnrolment], now: datetim
             steps_by_version[version.id] = steps_of(version)
     appointments = _by_id(session, Appointment, {e.appointment_id for e in batch})
     contacts = _by_id(session, Contact, {e.contact_id for e in batch if e.contact_id})
-    booked = _booked_since_any(session, batch)
-    runs: list[tuple[JourneyEnrolment, int, Step, str, dict[str, Any]]] = []
+    booked = booked_since_entering(session, batch)
+    due: list[tuple[JourneyEnrolment, int, Step, Appointment | None]] = []
     for enrolment in batch:
-        automation = automations[enrolment.automation_id]
         steps = steps_by_version[enrolment.version_id]
         appointment = appointments.get(enrolment.appointment_id)
         contact = contacts.get(enrolment.contact_id) if enrolment.contact_id else None
         index = enrolment.step_index
-        reason = exit_reason(session, automation, enrolment, steps[index:], appointment, contact, now,
-                             booked=enrolment.id in booked)
+        reason = exit_reason(automations[enrolment.automation_id], enrolment, steps[index:], appointment,
+                             contact, booked=enrolment.id in booked)
         if reason is not None or index >= len(steps):
             state = EnrolmentState.EXITED if reason else EnrolmentState.FINISHED
             _apply(enrolment, now, _ended(now, state, reason))
             continue
-        step = steps[index]
-        outcome, changes = _outcome(session, enrolment, step, appointment, contact, now, zone_of, booked)
-        runs.append((enrolment, index, step, outcome, changes))
-    if not runs:
+        due.append((enrolment, index, steps[index], appointment))
+    if not due:
         return 0, []
+    held = holding(BatchFacts(session, now, contacts, booked),
+                   [(e, step) for e, _, step, _ in due if step.kind == StepKind.CONDITION])
+    runs = [(enrolment, index, step, *_outcome(step, appointment, now, zone_of, enrolment.id in held))
+            for enrolment, index, step, appointment in due]
     claimed = _claim_all(session, [(e.id, index, step, outcome) for e, index, step, outcome, _ in runs], now)
-    ran, again = 0, []
+    ran, again, sends = 0, [], []
     for enrolment, index, step, _, changes in runs:
         if (enrolment.id, index) not in claimed:
             # Its step-run row is there already, yet the enrolment did not move on: leave it for a
@@ -164,11 +173,13 @@ def _advance_round(session: Session, batch: list[JourneyEnrolment], now: datetim
             stuck.add(enrolment.id)
             continue
         if step.kind == StepKind.SEND:
-            _insert_send(session, automations[enrolment.automation_id], enrolment, step, index, now)
+            sends.append(_send_row(automations[enrolment.automation_id], enrolment, step, index, now))
         _apply(enrolment, now, {"step_index": index + 1, **changes})
         ran += 1
         if enrolment.state == EnrolmentState.ACTIVE and enrolment.next_run_at <= now:
             again.append(enrolment.id)
+    if sends:
+        session.execute(_insert(session, table_of(AutomationSend)).on_conflict_do_nothing(), sends)
     return ran, again
 
 
@@ -192,30 +203,23 @@ def _claim_all(
     table = table_of(JourneyStepRun)
     rows = [{"enrolment_id": enrolment_id, "step_index": index, "kind": step.kind, "outcome": outcome,
              "ran_at": now} for enrolment_id, index, step, outcome in runs]
-    statement = (_insert(session, table).values(rows).on_conflict_do_nothing()
-                 .returning(table.c.enrolment_id, table.c.step_index))
-    return {(row.enrolment_id, row.step_index) for row in session.execute(statement)}
+    # Many parameter sets to one statement (not .values(rows)), so it compiles once, not per batch.
+    statement = _insert(session, table).on_conflict_do_nothing().returning(
+        table.c.enrolment_id, table.c.step_index)
+    return {(row.enrolment_id, row.step_index) for row in session.execute(statement, rows)}
 
 
-def _outcome(
-    session: Session,
-    enrolment: JourneyEnrolment,
-    step: Step,
-    appointment: Appointment | None,
-    contact: Contact | None,
-    now: datetime,
-    zone_of: ZoneOf,
-    booked: set[int],
-) -> tuple[str, dict[str, Any]]:
-    """What one step does: its step-run outcome and the enrolment's other changes. A send step's
-    message row is written once its step-run row is (the caller)."""
+def _outcome(step: Step, appointment: Appointment | None, now: datetime, zone_of: ZoneOf,
+             holds: bool) -> tuple[str, dict[str, Any]]:
+    """What one step does: its step-run outcome and the enrolment's other changes (holds: whether
+    a condition step's test lets the contact carry on). A send step's message row is written once
+    its step-run row is (the caller)."""
     if step.kind == StepKind.SEND:
         return "message queued", {}
     if step.kind == StepKind.WAIT:
         until = wait_until(step, now, zone_of(appointment))
         return f"waiting until {until:%Y-%m-%d %H:%M} UTC", {"next_run_at": until}
     if step.kind == StepKind.CONDITION:
-        holds = condition_holds(session, step, enrolment, contact, now, booked=enrolment.id in booked)
         if holds:
             return "condition met", {}
         return "condition not met", _ended(now, EnrolmentState.EXITED, "condition_not_met")
@@ -226,10 +230,9 @@ def _ended(now: datetime, state: EnrolmentState, reason: str | None) -> dict[str
     return {"state": state.value, "finished_at": now, "exit_reason": reason}
 
 
-def _insert_send(session: Session, automation: Automation, enrolment: JourneyEnrolment, step: Step,
-                 index: int, now: datetime) -> None:
-    table = table_of(AutomationSend)
-    row = {
+def _send_row(automation: Automation, enrolment: JourneyEnrolment, step: Step, index: int,
+              now: datetime) -> dict[str, Any]:
+    return {
         "automation_id": automation.id,
         "appointment_id": enrolment.appointment_id,
         "contact_id": enrolment.contact_id,
@@ -247,7 +250,6 @@ def _insert_send(session: Session, automation: Automation, enrolment: JourneyEnr
         "created_at": now,
         "updated_at": now,
     }
-    session.execute(_insert(session, table).values(row).on_conflict_do_nothing())
 
 
 def _send_key(automation: Automation, enrolment: JourneyEnrolment, index: int) -> str:
@@ -270,16 +272,16 @@ def wait_until(step: Step, now: datetime, zone: str) -> datetime:
 
 
 def exit_reason(
-    session: Session,
     automation: Automation,
     enrolment: JourneyEnrolment,
     remaining: list[Step],
     appointment: Appointment | None,
     contact: Contact | None,
-    now: datetime,
-    booked: bool | None = None,
+    *,
+    booked: bool,
 ) -> str | None:
-    """Why the enrolment ends before its next step, or None: the journey's exit rules."""
+    """Why the enrolment ends before its next step, or None: the journey's exit rules (booked: whether
+    the contact has booked since entering, answered for the batch by `booked_since_entering`)."""
     # Turning a journey off ends the journeys in progress, also those that only wake after it is on
     # again (it was switched on after they entered): switching on never back-fills.
     switched_on = automation.activated_at
@@ -292,78 +294,12 @@ def exit_reason(
     trigger = automation.trigger
     if trigger in EXIT_ON_CANCEL and appointment.cancelled_at is not None:
         return "appointment_cancelled"
-    if trigger in EXIT_ON_BOOKING and (
-        booked if booked is not None else _booked_since(session, enrolment, contact.id)
-    ):
+    if trigger in EXIT_ON_BOOKING and booked:
         return "booked"
     channels = {s.channel for s in remaining if s.kind == StepKind.SEND}
-    if channels and all(_status(contact, c) == MarketingStatus.UNSUBSCRIBED for c in channels):
+    if channels and all(marketing_status(contact, c) == MarketingStatus.UNSUBSCRIBED for c in channels):
         return "unsubscribed"
     return None
-
-
-def _status(contact: Contact, channel: str) -> str:
-    return contact.email_marketing_status if channel == "email" else contact.sms_marketing_status
-
-
-def _booked_since(session: Session, enrolment: JourneyEnrolment, contact_id: int) -> bool:
-    return bool(session.scalar(select(exists(
-        select(Appointment.id).where(
-            Appointment.contact_id == contact_id,
-            Appointment.id != enrolment.appointment_id,
-            Appointment.cancelled_at.is_(None),
-            Appointment.archived_at.is_(None),
-            Appointment.cliniko_created_at >= enrolment.entered_at,
-        )
-    ))))
-
-
-def _booked_since_any(session: Session, enrolments: list[JourneyEnrolment]) -> set[int]:
-    """The enrolments whose contact has booked since entering, in one query (as _booked_since)."""
-    with_contact = [e for e in enrolments if e.contact_id]
-    if not with_contact:
-        return set()
-    enrolment = table_of(JourneyEnrolment)
-    return set(session.scalars(
-        select(enrolment.c.id).where(
-            enrolment.c.id.in_([e.id for e in with_contact]),
-            exists(select(Appointment.id).where(
-                Appointment.contact_id == enrolment.c.contact_id,
-                Appointment.id != enrolment.c.appointment_id,
-                Appointment.cancelled_at.is_(None),
-                Appointment.archived_at.is_(None),
-                Appointment.cliniko_created_at >= enrolment.c.entered_at,
-            )),
-        )
-    ))
-
-
-def condition_holds(
-    session: Session, step: Step, enrolment: JourneyEnrolment, contact: Contact | None, now: datetime,
-    booked: bool | None = None,
-) -> bool:
-    """Whether a condition step lets the contact carry on (booked: "has booked since entering",
-    when the caller already knows it)."""
-    if contact is None:
-        return False
-    if step.test == Test.FUTURE_BOOKING:
-        result = bool(session.scalar(select(exists(select(Appointment.id).where(
-            Appointment.contact_id == contact.id, Appointment.starts_at > now,
-            Appointment.cancelled_at.is_(None), Appointment.archived_at.is_(None),
-        )))))
-    elif step.test == Test.BOOKED_SINCE_ENTERING:
-        result = booked if booked is not None else _booked_since(session, enrolment, contact.id)
-    elif step.test == Test.MARKETING_STATUS:
-        result = _status(contact, step.channel or "email") == step.status
-    elif step.test == Test.APPOINTMENT_TYPE_SEEN:
-        result = bool(session.scalar(select(exists(select(Appointment.id).where(
-            Appointment.contact_id == contact.id, Appointment.appointment_type_id == step.appointment_type_id,
-            Appointment.starts_at <= now, Appointment.cancelled_at.is_(None),
-            Appointment.did_not_arrive.is_not(True),
-        )))))
-    else:  # pragma: no cover - steps are written by this package only
-        raise ValueError(f"unknown condition {step.test!r}")
-    return result != step.negate
 
 
 def _insert(session: Session, table: Any) -> Any:
