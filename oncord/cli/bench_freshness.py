@@ -182,9 +182,10 @@ def _look(app: Flask, made: list[Change]) -> None:
                 Appointment.kind == AppointmentKind.INDIVIDUAL.value,
                 Appointment.cliniko_id.in_([c.cliniko_id for c in waiting if c.kind == "cancel"]),
                 Appointment.cancelled_at.is_not(None))).all())
+        # Decided: the send exists. One held for the patient's quiet hours (a night-time run) is
+        # decided too; waiting for its delivery would measure the clock, not the sync.
         decided = set(session.scalars(
-            select(AutomationSend.appointment_id).where(AutomationSend.appointment_id.in_(list(cancelled.values())),
-                                                        AutomationSend.state.in_(DONE))))
+            select(AutomationSend.appointment_id).where(AutomationSend.appointment_id.in_(list(cancelled.values())))))
     for change in waiting:
         if change.kind == "patient":
             if names.get(change.cliniko_id) == change.marker:
