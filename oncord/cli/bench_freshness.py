@@ -31,7 +31,6 @@ from oncord.sandbox.server import RunningSandbox, start_sandbox
 from oncord.sync.launcher import create_run
 
 BENCH_DB = "oncord_bench_freshness"
-DONE = ("sent", "skipped", "failed")
 
 
 @dataclass
