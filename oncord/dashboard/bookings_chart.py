@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from oncord.attribution.figures import Source
-from oncord.dashboard.chart import BOTTOM, HEIGHT, LEFT, TOP, WIDTH, nice_max
+from oncord.dashboard.chart import BOTTOM, HEIGHT, LEFT, WIDTH, stack_columns
 
 # Distinct on white and for the common colour-vision deficiencies (Okabe-Ito).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9")
@@ -84,24 +84,12 @@ def _series(sources: list[Source], weeks: int) -> list[Series]:
 
 
 def build_bookings_chart(starts: list[datetime], sources: list[Source]) -> BookingsChart:
-    """Stack each source's bookings per week on one scale with 5 gridlines."""
+    """Stack each source's bookings per week."""
     series = _series(sources, len(starts))
-    totals = [sum(s.weekly[i] for s in series) for i in range(len(starts))]
-    top = nice_max(max(totals, default=0))
-    plot_height = HEIGHT - BOTTOM - TOP
-    slot = (WIDTH - LEFT) / max(len(starts), 1)
-    bar_width = slot * 0.62
+    columns, ticks = stack_columns([[s.weekly[i] for s in series] for i in range(len(starts))])
     bars = []
-    for index, start in enumerate(starts):
-        x = LEFT + index * slot + (slot - bar_width) / 2
-        y = float(HEIGHT - BOTTOM)
-        segments = []
-        for s in series:
-            count = s.weekly[index]
-            height = plot_height * count / top
-            y -= height
-            segments.append(Segment(s.label, s.colour, count, round(x, 1), round(y, 1),
-                                    round(bar_width, 1), round(height, 1)))
-        bars.append(Bar(start, totals[index], round(x + bar_width / 2, 1), segments))
-    ticks = [(round(HEIGHT - BOTTOM - plot_height * i / 4, 1), top * i // 4) for i in range(5)]
+    for index, (start, column) in enumerate(zip(starts, columns, strict=True)):
+        segments = [Segment(s.label, s.colour, s.weekly[index], column.x, y, column.width, height)
+                    for s, (y, height) in zip(series, column.parts, strict=True)]
+        bars.append(Bar(start, sum(s.weekly[index] for s in series), column.label_x, segments))
     return BookingsChart(series=series, bars=bars, ticks=ticks)

@@ -61,25 +61,51 @@ def nice_max(value: int) -> int:
     return -(-value // 10000) * 10000
 
 
-def build_chart(weeks: list[Week]) -> Chart:
-    """Stack attended, cancelled and did-not-arrive per week on a shared scale with 5 gridlines."""
-    top = nice_max(max((w.total for w in weeks), default=0))
+@dataclass(frozen=True)
+class Column:
+    """Where one stacked bar sits: its left edge, width and centre, and each part's top and height."""
+
+    x: float
+    width: float
+    label_x: float
+    parts: list[tuple[float, float]]
+
+
+def stack_columns(stacks: list[list[int]]) -> tuple[list[Column], list[tuple[float, int]]]:
+    """Lay out one bar per stack of counts (bottom part first) on a shared scale with 5 gridlines.
+
+    Both stacked charts (appointments per week, bookings from messages) place their bars here, so
+    they line up with each other and the axis rounding lives in one place.
+    """
+    top = nice_max(max((sum(stack) for stack in stacks), default=0))
     plot_height = HEIGHT - BOTTOM - TOP
-    slot = (WIDTH - LEFT) / max(len(weeks), 1)
+    slot = (WIDTH - LEFT) / max(len(stacks), 1)
     bar_width = slot * 0.62
-    bars = []
-    for index, week in enumerate(weeks):
+    columns = []
+    for index, stack in enumerate(stacks):
         x = LEFT + index * slot + (slot - bar_width) / 2
         y = float(HEIGHT - BOTTOM)
-        segments = []
-        for kind in ("attended", "cancelled", "did_not_arrive"):
-            count = getattr(week, kind)
+        parts = []
+        for count in stack:
             height = plot_height * count / top
             y -= height
-            segments.append(Segment(kind, LABELS[kind], count, round(x, 1), round(y, 1),
-                                    round(bar_width, 1), round(height, 1)))
-        bars.append(Bar(week=week, label_x=round(x + bar_width / 2, 1), segments=segments))
+            parts.append((round(y, 1), round(height, 1)))
+        columns.append(Column(round(x, 1), round(bar_width, 1), round(x + bar_width / 2, 1), parts))
     ticks = [(round(HEIGHT - BOTTOM - plot_height * i / 4, 1), top * i // 4) for i in range(5)]
+    return columns, ticks
+
+
+KINDS = ("attended", "cancelled", "did_not_arrive")
+
+
+def build_chart(weeks: list[Week]) -> Chart:
+    """Stack attended, cancelled and did-not-arrive per week."""
+    columns, ticks = stack_columns([[getattr(week, kind) for kind in KINDS] for week in weeks])
+    bars = []
+    for week, column in zip(weeks, columns, strict=True):
+        segments = [Segment(kind, LABELS[kind], getattr(week, kind), column.x, y, column.width, height)
+                    for kind, (y, height) in zip(KINDS, column.parts, strict=True)]
+        bars.append(Bar(week=week, label_x=column.label_x, segments=segments))
     return Chart(bars=bars, ticks=ticks)
 
 
