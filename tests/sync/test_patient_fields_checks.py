@@ -321,6 +321,8 @@ def test_no_columns_send_nothing() -> None:
         ("patient_phone_numbers", "phone"),
         ("patient_phone_numbers[0]", "phone"),
         ("patient_phone_numbers[1].number", "phone"),
+        ("patient_phone_numbers.number", "phone"),
+        ("email.address", "email"),
         ("date_of_birth", "date_of_birth"),
         ("sex", "sex"),
         ("gender_identity", "gender_identity"),
