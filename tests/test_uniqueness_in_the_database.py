@@ -138,3 +138,22 @@ def test_closed_outbox_rows_do_not_block_a_new_edit(app, rows, clock) -> None:
         conn.execute(insert(table).values(**pushed))
         conn.execute(insert(table).values(**pushed))
         assert len(conn.execute(select(table)).all()) == 3
+
+
+def test_a_send_without_an_appointment_is_once_per_trigger_key_and_channel(app, rows, clock) -> None:
+    """The firing key treats NULLs as distinct, so sends without an appointment (a birthday of a
+    contact who never had one) have their own partial unique index: the same key twice is refused,
+    another key or channel is not."""
+    engine = get_database(app).engine
+    table = Base.metadata.tables["automation_sends"]
+    greeting = {**rows["automation_sends"], "appointment_id": None, "trigger_key": "birthday:e1:step0"}
+    with engine.begin() as conn:
+        conn.execute(insert(table).values(**greeting))
+        conn.execute(insert(table).values(**{**greeting, "channel": "sms"}))
+        conn.execute(insert(table).values(**{**greeting, "trigger_key": "birthday:e2:step0"}))
+    with pytest.raises(IntegrityError) as raised, engine.begin() as conn:
+        conn.execute(insert(table).values(**greeting))
+    message = str(raised.value.orig).lower()
+    assert "uq_automation_sends_occasion" in message or "automation_sends.trigger_key" in message, message
+    with engine.connect() as conn:
+        assert len(conn.execute(select(table).where(table.c.appointment_id.is_(None))).all()) == 3

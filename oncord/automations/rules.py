@@ -79,6 +79,12 @@ def check_appointment(
     return trigger_def(spec.trigger).qualifies(spec, appointment, now, quiet)
 
 
+def check_without_appointment(spec: AutomationSpec) -> Verdict:
+    """Whether a message with no appointment behind it (a birthday) still goes: only the automation
+    being on matters; the contact is checked as for every message."""
+    return SEND if spec.enabled else skip(Reason.AUTOMATION_OFF)
+
+
 def too_late(spec: AutomationSpec, event_at: datetime | None, now: datetime) -> bool:
     """Whether a follow-up (not a reminder) has become too late to send."""
     # A journey's send is dated by its step, which the journey ran on time.

@@ -14,13 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from oncord.automations.journeys.sending import step_spec
 from oncord.automations.reasons import Reason
 from oncord.automations.refresh import AppointmentRefresher
-from oncord.automations.rules import check_appointment, check_contact, spec_of, too_late
+from oncord.automations.rules import (
+    check_appointment,
+    check_contact,
+    check_without_appointment,
+    spec_of,
+    too_late,
+)
 from oncord.automations.spec import SEND, AutomationSpec, ChannelQuiet, Verdict, skip, wait
 from oncord.automations.status import add_outcome_events, transition
 from oncord.clock import Clock
@@ -149,7 +155,11 @@ class BatchSender:
         rows = session.execute(
             select(AutomationSend, Appointment, Contact)
             .outerjoin(Appointment, Appointment.id == AutomationSend.appointment_id)
-            .outerjoin(Contact, Contact.id == Appointment.contact_id)
+            # The appointment's contact as synced now; a send without an appointment has its own.
+            .outerjoin(Contact, Contact.id == case(
+                (AutomationSend.appointment_id.is_(None), AutomationSend.contact_id),
+                else_=Appointment.contact_id,
+            ))
             .where(AutomationSend.id.in_(send_ids))
             .order_by(AutomationSend.id)
             .execution_options(populate_existing=True)
@@ -185,7 +195,7 @@ class BatchSender:
                 elif verdict.action == "wait":
                     waits.append((send, verdict))
                 else:
-                    assert appointment is not None and contact is not None and address is not None
+                    assert contact is not None and address is not None
                     message = self._render(spec, send, appointment, contact, address, profile)
                     ready.append((send, spec, contact, message))
             except (MessageProblem, NotConfigured) as exc:
@@ -212,7 +222,10 @@ class BatchSender:
     ) -> tuple[Verdict, str | None]:
         zone = appointment_time_zone(appointment, profile)
         quiet = ChannelQuiet(profile.quiet_hours.get(send.channel), zone)
-        verdict = check_appointment(spec, appointment, now, quiet)
+        if send.appointment_id is None:
+            verdict = check_without_appointment(spec)
+        else:
+            verdict = check_appointment(spec, appointment, now, quiet)
         if verdict.go and too_late(spec, send.event_at, now):
             verdict = skip(Reason.TOO_LATE)
         if not verdict.go:
@@ -220,7 +233,6 @@ class BatchSender:
         verdict, address = check_contact(spec, contact, send.channel, self.settings.sms_default_region)
         if not verdict.go:
             return verdict, None
-        assert appointment is not None
         return self._quiet_hours(spec, send.channel, appointment, profile, now), address
 
     def _settle(
@@ -316,7 +328,7 @@ class BatchSender:
         self,
         spec: AutomationSpec,
         channel: str,
-        appointment: Appointment,
+        appointment: Appointment | None,
         profile: MessagingProfile,
         now: datetime,
     ) -> Verdict:
@@ -330,7 +342,7 @@ class BatchSender:
         ends = quiet.ends_at(now, zone)
         if ends is None:
             return SEND
-        if spec.trigger == Trigger.UPCOMING and ends >= appointment.starts_at:
+        if spec.trigger == Trigger.UPCOMING and appointment is not None and ends >= appointment.starts_at:
             return skip(Reason.QUIET_HOURS_TOO_LONG)
         return wait(Reason.QUIET_HOURS, ends)
 
@@ -338,20 +350,30 @@ class BatchSender:
         self,
         spec: AutomationSpec,
         send: AutomationSend,
-        appointment: Appointment,
+        appointment: Appointment | None,
         contact: Contact,
         address: str,
         profile: MessagingProfile,
     ) -> RenderedMessage:
+        if appointment is None:
+            # A birthday of a contact who never had an appointment: its fields are blank, and the
+            # business is the clinic.
+            starts_at, appointment_type, practitioner = None, None, None
+            business = profile.design.clinic_name or None
+        else:
+            starts_at = appointment.starts_at
+            appointment_type = appointment.appointment_type.name if appointment.appointment_type else None
+            practitioner = appointment.practitioner.display_name if appointment.practitioner else None
+            business = appointment.business.name if appointment.business else None
         data = merge_data(
             first_name=contact.first_name,
             last_name=contact.last_name,
-            starts_at=appointment.starts_at,
+            starts_at=starts_at,
             time_zone=appointment_time_zone(appointment, profile),
             clinic_zone=profile.default_time_zone,
-            appointment_type=appointment.appointment_type.name if appointment.appointment_type else None,
-            practitioner=appointment.practitioner.display_name if appointment.practitioner else None,
-            business=appointment.business.name if appointment.business else None,
+            appointment_type=appointment_type,
+            practitioner=practitioner,
+            business=business,
             book_now_url=profile.book_now_url,
             book_now_problem=profile.book_now_problem,
             review_url=profile.review_url,
@@ -445,7 +467,7 @@ class _Row:
     id: int
     state: str
     contact_id: int | None
-    appointment_id: int
+    appointment_id: int | None
     channel: str
     reason: str | None = None
     error: str | None = None

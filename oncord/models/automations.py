@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -162,11 +163,16 @@ class AutomationSend(Base):
         CheckConstraint(f"channel IN ({_CHANNELS})", name="channel"),
         Index("ix_automation_sends_state_due", "state", "due_at"),
         Index("ix_automation_sends_automation_id_desc", "automation_id", "id"),
+        # The firing key treats NULLs as distinct: a send without an appointment (a birthday of a
+        # contact who never had one) is once per trigger key, which names its enrolment and step.
+        Index("uq_automation_sends_occasion", "automation_id", "trigger_key", "channel", unique=True,
+              sqlite_where=text("appointment_id IS NULL"), postgresql_where=text("appointment_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     automation_id: Mapped[int] = mapped_column(ForeignKey("automations.id", ondelete="CASCADE"))
-    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    # None for a send with no appointment behind it (a birthday of a contact who never had one).
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )

@@ -55,7 +55,8 @@ class JourneyEnrolment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     automation_id: Mapped[int] = mapped_column(ForeignKey("automations.id", ondelete="CASCADE"))
     version_id: Mapped[int] = mapped_column(ForeignKey("journey_versions.id", ondelete="CASCADE"))
-    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    # None when no appointment started it (a birthday of a contact who never had one).
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     # What enters a contact once: "appointment:<id>" for appointment triggers; a recall lapse is
     # "recall:<last visit id>" (a later visit, then a new lapse, is a new key); a birthday is

@@ -45,7 +45,7 @@ def booked_since_entering(session: Session, enrolments: list[JourneyEnrolment]) 
             enrolment.c.id.in_(with_contact),
             exists(select(Appointment.id).where(
                 Appointment.contact_id == enrolment.c.contact_id,
-                Appointment.id != enrolment.c.appointment_id,
+                Appointment.id.is_distinct_from(enrolment.c.appointment_id),
                 Appointment.cancelled_at.is_(None),
                 Appointment.archived_at.is_(None),
                 Appointment.cliniko_created_at >= enrolment.c.entered_at,

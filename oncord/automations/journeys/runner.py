@@ -141,13 +141,13 @@ def _advance_round(session: Session, batch: list[JourneyEnrolment], now: datetim
     if missing:
         for version in session.scalars(select(JourneyVersion).where(JourneyVersion.id.in_(missing))):
             steps_by_version[version.id] = steps_of(version)
-    appointments = _by_id(session, Appointment, {e.appointment_id for e in batch})
+    appointments = _by_id(session, Appointment, {e.appointment_id for e in batch if e.appointment_id})
     contacts = _by_id(session, Contact, {e.contact_id for e in batch if e.contact_id})
     booked = booked_since_entering(session, batch)
     due: list[tuple[JourneyEnrolment, int, Step, Appointment | None]] = []
     for enrolment in batch:
         steps = steps_by_version[enrolment.version_id]
-        appointment = appointments.get(enrolment.appointment_id)
+        appointment = appointments.get(enrolment.appointment_id) if enrolment.appointment_id else None
         contact = contacts.get(enrolment.contact_id) if enrolment.contact_id else None
         index = enrolment.step_index
         reason = exit_reason(automations[enrolment.automation_id], enrolment, steps[index:], appointment,
@@ -289,10 +289,10 @@ def exit_reason(
         return "automation_off"
     if contact is None or contact.archived_at is not None:
         return "contact_archived"
-    if appointment is None or appointment.archived_at is not None:
+    if enrolment.appointment_id is not None and (appointment is None or appointment.archived_at is not None):
         return "appointment_deleted"
     trigger = automation.trigger
-    if trigger in EXIT_ON_CANCEL and appointment.cancelled_at is not None:
+    if trigger in EXIT_ON_CANCEL and appointment is not None and appointment.cancelled_at is not None:
         return "appointment_cancelled"
     if trigger in EXIT_ON_BOOKING and booked:
         return "booked"

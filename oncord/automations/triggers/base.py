@@ -61,7 +61,8 @@ class Option(enum.StrEnum):
 class Firing:
     """A trigger that fired for an appointment: send at due_at, or record a skip."""
 
-    appointment_id: int
+    # None only for a state trigger's firing with no appointment to speak of (a birthday).
+    appointment_id: int | None
     contact_id: int
     event_at: datetime
     due_at: datetime

@@ -2,8 +2,9 @@
 
 Evaluated each morning in the clinic's time zone; someone born on 29 February is greeted on
 28 February in other years. The enrolment key is "birthday:<contact>:<year>": once per contact per
-year, however often the day is evaluated. The message's context is the contact's latest appointment,
-so a contact with no appointment at all is not greeted.
+year, however often the day is evaluated. The message's context is the contact's latest appointment;
+a contact who never had one is greeted too, with the appointment's fields blank and {{ business }}
+the clinic's name.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def find(session: Session, spec: AutomationSpec, now: datetime, quiet: QuietRule
     taken = taken_keys(session, spec.id, KEY_PREFIX)
     for row in session.execute(query):
         key = f"{KEY_PREFIX}{row.id}:{today.year}"
-        if row.appointment_id is None or key in taken:
+        if key in taken:
             continue
         yield Firing(row.appointment_id, row.id, now, now, once_key=key)
 
