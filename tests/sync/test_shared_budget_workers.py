@@ -64,11 +64,16 @@ def test_pull_push_and_refresh_at_once_share_the_budget_and_get_no_429(
     push = queues["push"].enqueue(PUSH_JOB, job_id="push-now")
     refresh = queues["refresh"].enqueue(REFRESH_JOB, appointment_ids, job_id="refresh-now")
 
+    ended = (JobStatus.FINISHED, JobStatus.FAILED)
+
     def all_done() -> bool:
+        # The jobs' own statuses too: a worker marks its job finished a moment after the job's
+        # last commit, so the rows alone can be done while a job still says "started".
         db_session.expire_all()
         pushed = set(db_session.scalars(select(PatientChange.status))) == {ChangeStatus.PUSHED}
-        refreshed = refresh.get_status(refresh=True) in (JobStatus.FINISHED, JobStatus.FAILED)
-        return pushed and refreshed and db_session.get(SyncRun, run.id).is_finished
+        pull_job = Job.fetch(run.job_id, connection=base.connection)
+        jobs_ended = all(j.get_status(refresh=True) in ended for j in (pull_job, push, refresh))
+        return pushed and jobs_ended and db_session.get(SyncRun, run.id).is_finished
 
     wait_until(all_done, "the pull, the push and the refresh to finish", timeout=600)
     log = sandbox.store.request_log()
