@@ -3,18 +3,14 @@ which states each move accepts, what it writes, and that Cancel stops the rest w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import StaticPool
 
 from oncord.campaigns import lifecycle
 from oncord.campaigns.audience import Audience
 from oncord.campaigns.lifecycle import CampaignData
-from oncord.db import Base
 from oncord.jobs.enqueue import send_job_id
 from oncord.models import Campaign, CampaignRecipient, CampaignState, Contact, RecipientState
 
@@ -22,16 +18,6 @@ NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
 EARLIER = NOW - timedelta(hours=2)
 STATES = list(CampaignState)
-
-
-@pytest.fixture
-def session() -> Iterator[Session]:
-    """A session on a fresh in-memory SQLite database with every table (no app, no Redis)."""
-    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Base.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as session:  # as oncord.db.Database does
-        yield session
-    engine.dispose()
 
 
 def a_campaign(session: Session, state: CampaignState = CampaignState.DRAFT, **fields: object) -> Campaign:

@@ -3,7 +3,6 @@ consent and address, the compare-and-set claim, cancelling the rest, and the ski
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -11,13 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import StaticPool
 
 from oncord.campaigns.sending import CampaignSender, RunResult, cancel_pending, recipient_reason, skip_reason
 from oncord.clock import FrozenClock
-from oncord.db import Base
 from oncord.messaging.eligibility import Reason, reason_text
 from oncord.models import Campaign, CampaignRecipient, Contact, MarketingStatus, RecipientState
 
@@ -151,16 +147,6 @@ def test_a_run_result_reports_its_counts() -> None:
 
 
 # --- in an in-process SQLite database ------------------------------------------------------------
-
-
-@pytest.fixture
-def session() -> Iterator[Session]:
-    """A session on a fresh in-memory SQLite database with every table (no app, no Redis)."""
-    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Base.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as session:  # as oncord.db.Database does
-        yield session
-    engine.dispose()
 
 
 def _campaign(session: Session, channel: str = "email", state: str = "sending") -> Campaign:
