@@ -6,6 +6,7 @@ Which PostgreSQL and Redis servers: tests/fixtures/services.py.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,6 +97,8 @@ def _empty_tables(app: Flask) -> None:
     engine = get_database(app).engine
     existing = set(inspect(engine).get_table_names())
     tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
+    if engine.dialect.name == "postgresql":
+        _wait_for_other_transactions(engine)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
@@ -110,6 +113,21 @@ def _empty_tables(app: Flask) -> None:
                 conn.execute(table.delete())
             for _name, sql in triggers:
                 conn.execute(text(sql))
+
+
+def _wait_for_other_transactions(engine) -> None:
+    """Wait until no other session is mid-transaction on the test database: a previous test's
+    worker, killed a moment ago, may still own a backend that holds locks and asks for more,
+    and TRUNCATE taking its locks one table at a time would deadlock with it."""
+    busy = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+    )
+    deadline = time.monotonic() + 15
+    with engine.connect() as conn:
+        while conn.execute(busy).scalar_one() and time.monotonic() < deadline:
+            conn.rollback()
+            time.sleep(0.05)
 
 
 @pytest.fixture
