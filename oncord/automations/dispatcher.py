@@ -53,6 +53,7 @@ class DispatchResult:
     stuck: int = 0
     enrolled: int = 0
     steps: int = 0
+    more_due: bool = False
 
     def as_dict(self) -> dict[str, int]:
         """For the job result and logs."""
@@ -158,12 +159,14 @@ def dispatch(
         business = appointment.business if appointment is not None else None
         return business.time_zone_identifier if business and business.time_zone_identifier else default_zone
 
-    steps = advance_all(database, now, zone_of)
+    advanced = advance_all(database, now, zone_of)
+    steps = advanced.ran
     with database.session() as session:
         stuck = fail_stuck(session, now)
         session.commit()
     sends, batches = queue_due(database, now, batch_size, enqueue)
-    result = DispatchResult(planned.pending, planned.skipped, sends, batches, stuck, planned.enrolled, steps)
+    result = DispatchResult(planned.pending, planned.skipped, sends, batches, stuck, planned.enrolled, steps,
+                            advanced.more_due)
     if sends or planned.pending or planned.skipped or stuck or planned.enrolled or steps:
         log.info("automations dispatch: %s", result.as_dict())
     return result

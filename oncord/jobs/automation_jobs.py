@@ -21,7 +21,12 @@ from oncord.automations.dispatcher import dispatch as run_dispatch
 from oncord.automations.refresh import AppointmentRefresher
 from oncord.automations.sender import BatchSender, give_up
 from oncord.db import get_database
-from oncord.jobs.enqueue import enqueue_send_batch, schedule_next_daily, schedule_next_dispatch
+from oncord.jobs.enqueue import (
+    enqueue_next_steps_pass,
+    enqueue_send_batch,
+    schedule_next_daily,
+    schedule_next_dispatch,
+)
 from oncord.jobs.runtime import job_app, last_attempt
 from oncord.messaging.errors import failure_text
 from oncord.messaging.pipeline import Transports
@@ -51,6 +56,8 @@ def dispatch(reason: str = "schedule") -> dict[str, int]:
         settings=settings,
         default_zone=_default_zone(app),
     )
+    if result.more_due:
+        enqueue_next_steps_pass(queue, clock.now())
     return result.as_dict()
 
 

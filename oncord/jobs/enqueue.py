@@ -13,6 +13,7 @@ they commit, so a worker always finds the rows a job names.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from uuid import uuid4
 
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
@@ -165,6 +166,16 @@ def enqueue_dispatch(queue: Queue, reason: str) -> None:
     """Run a dispatch soon (e.g. right after a sync pulled changes)."""
     queue.enqueue(DISPATCH_JOB, reason, job_id=f"{DISPATCH_PREFIX}{reason}", job_timeout=600,
                   result_ttl=600, description=f"Automations dispatch after {reason}")
+
+
+def enqueue_next_steps_pass(queue: Queue, now: datetime) -> str:
+    """A pass stopped at its limit with journey steps still due: run the next one now, on whichever
+    worker is free, instead of leaving the backlog to the next minute's dispatch."""
+    # Its own id each time: a pass that follows a full pass may be full too and queue one more.
+    job_id = f"{DISPATCH_PREFIX}more-{now:%Y%m%d%H%M}-{uuid4().hex[:8]}"
+    queue.enqueue(DISPATCH_JOB, "more steps due", job_id=job_id, job_timeout=600, result_ttl=600,
+                  description="Automations dispatch: more journey steps due")
+    return job_id
 
 
 def daily_job_id(day: date) -> str:

@@ -123,10 +123,10 @@ def test_a_job_re_run_or_a_worker_dying_between_steps_never_repeats_a_step(
 
     # A re-run of the same pass, and a second worker's pass, at the same moment add nothing.
     zone = lambda _appointment: "Australia/Melbourne"  # noqa: E731
-    assert advance_all(database, clock.now(), zone) == 0
+    assert advance_all(database, clock.now(), zone).ran == 0
     clock.advance(days=2, minutes=1)
-    assert advance_all(database, clock.now(), zone) == 2  # the condition, then the e-mail step
-    assert advance_all(database, clock.now(), zone) == 0
+    assert advance_all(database, clock.now(), zone).ran == 2  # the condition, then the e-mail step
+    assert advance_all(database, clock.now(), zone).ran == 0
     dispatch()
     assert len(smtp_sink.received) == 1
     assert len(fake_twilio.received) == 1
@@ -175,8 +175,8 @@ def test_a_pass_with_more_due_enrolments_than_one_batch_runs_them_all_once(
 
     plan_all(get_database(connected), clock.now())
     # Each: the SMS step, then the wait (due at once, so in the same pass); then nothing is due.
-    assert advance_all(get_database(connected), clock.now(), zone) == 6
-    assert advance_all(get_database(connected), clock.now(), zone) == 0
+    assert advance_all(get_database(connected), clock.now(), zone).ran == 6
+    assert advance_all(get_database(connected), clock.now(), zone).ran == 0
     assert sorted(step_counts(db_session).values()) == [2, 2, 2]
     dispatch()
     assert len(fake_twilio.received) == 3
@@ -394,3 +394,22 @@ def test_a_future_booking_condition_is_answered_for_each_contact_of_a_batch(
     reasons = {e.contact_id: e.exit_reason for e in db_session.scalars(select(JourneyEnrolment))}
     assert reasons == {contact_of(db_session, booked).id: "condition_not_met",
                        contact_of(db_session, unbooked).id: None}
+
+
+def test_a_pass_stopped_at_its_limit_has_the_next_one_run_at_once(
+    connected, sandbox, make_patient, pull, dispatch, db_session, clock, monkeypatch
+) -> None:
+    """A backlog beyond one pass's limit drains in the same dispatch, not one pass a minute."""
+    import oncord.automations.journeys.runner as runner
+
+    dna_journey(db_session, clock)
+    patients = [make_patient(name) for name in ("Ana", "Ben", "Cy", "Di", "Ed")]
+    pull()
+    miss(sandbox, clock, *patients)
+    pull()
+    monkeypatch.setattr(runner, "PASS_LIMIT", 2)
+    dispatch()
+    # Five enrolments, two per pass: three passes ran within the one dispatch, each step once.
+    assert sorted(step_counts(db_session).values()) == [2, 2, 2, 2, 2]  # the SMS, then the wait
+    zone = lambda _appointment: "Australia/Melbourne"  # noqa: E731
+    assert advance_all(get_database(connected), clock.now(), zone) == runner.Advanced(0, more_due=False)

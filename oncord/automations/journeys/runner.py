@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,7 +52,8 @@ log = logging.getLogger(__name__)
 EXIT_ON_BOOKING = frozenset({Trigger.DID_NOT_ARRIVE, Trigger.CANCELLED, Trigger.FINISHED, Trigger.RECALL})
 # Triggers whose journeys end when the appointment that started them is cancelled (reminders).
 EXIT_ON_CANCEL = frozenset({Trigger.UPCOMING, Trigger.RESCHEDULED})
-# Enrolments advanced per pass; the rest wait for the next minute's.
+# Enrolments advanced per pass; when there were more, the pass has the next one queued at once
+# (the dispatch job), so a backlog drains at the workers' speed, not one pass a minute.
 PASS_LIMIT = 2000
 # Enrolments locked and advanced per transaction: one query each for their rows, automations,
 # appointments, contacts, "booked since" answers and each condition test met, one insert of
@@ -89,8 +91,16 @@ def enrol(
     return len(session.execute(statement, rows).all())
 
 
-def advance_all(database: Database, now: datetime, zone_of: ZoneOf) -> int:
-    """Run the due steps of every active enrolment that is due; return how many steps ran."""
+@dataclass(frozen=True)
+class Advanced:
+    """What one pass over the due enrolments did."""
+
+    ran: int  # steps run
+    more_due: bool  # it stopped at PASS_LIMIT having moved enrolments: another pass should follow now
+
+
+def advance_all(database: Database, now: datetime, zone_of: ZoneOf) -> Advanced:
+    """Run the due steps of every active enrolment that is due, up to PASS_LIMIT enrolments."""
     ran = taken = 0
     steps_by_version: dict[int, list[Step]] = {}  # versions never change (an edit makes a new one)
     stuck: set[int] = set()
@@ -108,7 +118,8 @@ def advance_all(database: Database, now: datetime, zone_of: ZoneOf) -> int:
                 ran += ran_now
                 session.commit()
                 batch = _lock_due(session, len(again), stuck, now, again) if again else []
-    return ran
+    # Those left stuck did not move: a pass full of them alone must not call the next.
+    return Advanced(ran, more_due=taken >= PASS_LIMIT and taken > len(stuck))
 
 
 def _lock_due(session: Session, limit: int, stuck: set[int], now: datetime,
